@@ -1,0 +1,63 @@
+// Every error the router can answer with, declared once: status, errcode and default message.
+
+/** The Matrix error codes this package answers with. */
+export const Errcode = {
+  MISSING_TOKEN: "M_MISSING_TOKEN",
+  UNKNOWN_TOKEN: "M_UNKNOWN_TOKEN",
+  FORBIDDEN: "M_FORBIDDEN",
+  INVALID_PARAM: "M_INVALID_PARAM",
+  UNRECOGNIZED: "M_UNRECOGNIZED",
+  UNKNOWN: "M_UNKNOWN",
+} as const;
+
+export type Errcode = (typeof Errcode)[keyof typeof Errcode];
+
+/** The JSON body of every error response, as Synapse sends it. */
+export interface MatrixErrorBody {
+  errcode: Errcode;
+  error: string;
+}
+
+/**
+ * An error that is answered to the client as it is: the status, `errcode` and `error` are
+ * all safe to show. Anything that is not a MatrixError becomes the generic 500.
+ */
+export class MatrixError extends Error {
+  readonly status: number;
+  readonly errcode: Errcode;
+
+  constructor(status: number, errcode: Errcode, error: string) {
+    super(error);
+    this.name = "MatrixError";
+    this.status = status;
+    this.errcode = errcode;
+  }
+
+  /** The response body: `{ errcode, error }`. */
+  toJSON(): MatrixErrorBody {
+    return { errcode: this.errcode, error: this.message };
+  }
+}
+
+// Messages follow Synapse's wording, so clients that show them read the same.
+export const missingToken = (message = "Missing access token."): MatrixError =>
+  new MatrixError(401, Errcode.MISSING_TOKEN, message);
+
+export const unknownToken = (): MatrixError =>
+  new MatrixError(401, Errcode.UNKNOWN_TOKEN, "Unrecognised access token.");
+
+export const notServerAdmin = (): MatrixError =>
+  new MatrixError(403, Errcode.FORBIDDEN, "You are not a server admin");
+
+export const invalidParam = (message: string): MatrixError =>
+  new MatrixError(400, Errcode.INVALID_PARAM, message);
+
+export const requiresPostgres = (): MatrixError =>
+  new MatrixError(400, Errcode.UNKNOWN, "Endpoint requires using PostgreSQL");
+
+export const methodNotAllowed = (): MatrixError =>
+  new MatrixError(405, Errcode.UNRECOGNIZED, "Unrecognized request");
+
+/** The one body a client sees for anything unexpected; the detail goes to the log only. */
+export const internalError = (): MatrixError =>
+  new MatrixError(500, Errcode.UNKNOWN, "Internal server error");

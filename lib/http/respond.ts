@@ -1,0 +1,61 @@
+// Writes responses with Node's own API, so the router behaves the same whichever express
+// major (and response helpers) the host app runs.
+
+import type { ServerResponse } from "node:http";
+import { describeError, type Logger } from "../logger";
+import { internalError, MatrixError } from "../errors";
+
+/** Sends a JSON body: compact, UTF-8, never cached (admin data changes and is private). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json");
+  res.setHeader("Content-Length", Buffer.byteLength(payload));
+  res.setHeader("Cache-Control", "no-cache, no-store, must-revalidate");
+  res.end(payload);
+}
+
+/** An unexpected failure with a message for the log; the client only ever sees the generic 500. */
+export class InternalFailure extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = "InternalFailure";
+  }
+}
+
+/**
+ * Answers an error. A MatrixError is sent as it is; anything else is logged (with `secrets`,
+ * the request's token, blanked out) and answered with the generic 500 M_UNKNOWN body.
+ */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  context: { method?: string; path: string; secrets: readonly string[] },
+): void {
+  let matrixError: MatrixError;
+  if (error instanceof MatrixError) {
+    matrixError = error;
+  } else {
+    const where = { method: context.method, path: context.path };
+    if (error instanceof InternalFailure) {
+      logger.error(
+        { ...where, ...error.details, ...(error.cause === undefined ? {} : describeError(error.cause, context.secrets)) },
+        error.message,
+      );
+    } else {
+      logger.error({ ...where, ...describeError(error, context.secrets) }, "request failed");
+    }
+    matrixError = internalError();
+  }
+  if (res.headersSent) {
+    // Nothing sensible can follow a body already under way; the client sees a cut connection.
+    res.destroy();
+    return;
+  }
+  sendJson(res, matrixError.status, matrixError.toJSON());
+}

@@ -1,0 +1,88 @@
+// Checks the router's options once, when it is created: a mistake in the host app's wiring
+// fails at start-up with a TypeError naming the option, never on the first request.
+
+import type { Knex } from "knex";
+import { consoleLogger, type Logger } from "./logger";
+import { describeClient, detectDialect, type Dialect } from "./storage/dialect";
+import type { AuthCheck, StatisticsRouterOptions } from "./types";
+
+/** The options with every default filled in and every value checked. */
+export interface ResolvedOptions {
+  knex: Knex;
+  dialect: Dialect;
+  authCheck: AuthCheck;
+  stateKnex: Knex;
+  cors: boolean;
+  logger: Logger;
+}
+
+// The compiler fails here when an option is added to the public type and not to this list.
+const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
+  knex: true,
+  authCheck: true,
+  stateKnex: true,
+  cors: true,
+  logger: true,
+};
+
+export function resolveOptions(options: StatisticsRouterOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("createStatisticsRouter: options must be an object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(knownOptions, key)) {
+      throw new TypeError(`createStatisticsRouter: unknown option "${key}"`);
+    }
+  }
+  const { knex, authCheck, stateKnex, cors, logger } = options;
+
+  if (knex === undefined) throw new TypeError('createStatisticsRouter: option "knex" is required');
+  requireKnex("knex", knex);
+  const dialect = detectDialect(knex);
+  if (dialect === undefined) {
+    throw new TypeError(
+      `createStatisticsRouter: option "knex" must use PostgreSQL (pg) or SQLite (sqlite3, better-sqlite3), not ${describeClient(knex)}`,
+    );
+  }
+  if (authCheck === undefined) {
+    throw new TypeError('createStatisticsRouter: option "authCheck" is required');
+  }
+  if (typeof authCheck !== "function") {
+    throw new TypeError('createStatisticsRouter: option "authCheck" must be a function');
+  }
+  if (stateKnex !== undefined) requireKnex("stateKnex", stateKnex);
+  if (cors !== undefined && typeof cors !== "boolean") {
+    throw new TypeError('createStatisticsRouter: option "cors" must be a boolean');
+  }
+  if (logger !== undefined && !isLogger(logger)) {
+    throw new TypeError(
+      'createStatisticsRouter: option "logger" must have error, warn and info methods',
+    );
+  }
+  return {
+    knex,
+    dialect,
+    authCheck,
+    stateKnex: stateKnex ?? knex,
+    cors: cors ?? true,
+    logger: logger ?? consoleLogger,
+  };
+}
+
+function requireKnex(name: string, value: unknown): asserts value is Knex {
+  const client = (value as { client?: unknown } | null)?.client;
+  if (typeof value !== "function" || typeof client !== "object" || client === null) {
+    throw new TypeError(`createStatisticsRouter: option "${name}" must be a knex instance`);
+  }
+}
+
+function isLogger(value: unknown): value is Logger {
+  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.error === "function" &&
+    typeof candidate.warn === "function" &&
+    typeof candidate.info === "function"
+  );
+}

@@ -1,0 +1,94 @@
+// Learns, once per database, the facts about Synapse's schema that change the media query:
+// whether `profiles` has `full_user_id` (Synapse 1.85+), and whether the database already
+// compares text by byte order (Synapse's own requirement) or needs `COLLATE "C"` for it.
+
+import type { Knex } from "knex";
+import type { Dialect } from "./dialect";
+
+export interface MediaSchema {
+  /** How a media row finds its profile: by full user ID, or (before 1.85) by localpart. */
+  profileKey: "full_user_id" | "localpart";
+  /**
+   * Appended to text expressions that are sorted, so both backends order by bytes. Empty when
+   * the database's own collation is already C: then Synapse's index keeps serving the sort.
+   */
+  byteOrder: string;
+}
+
+/** A table the media endpoint reads does not exist: an operator's mistake, named in the log. */
+export class MissingTableError extends Error {
+  constructor(readonly table: string) {
+    super(`table ${table} does not exist`);
+    this.name = "MissingTableError";
+  }
+}
+
+const REQUIRED_TABLES = ["local_media_repository", "profiles"] as const;
+
+interface ProbeRow {
+  table_name: string;
+  present: boolean | number;
+  has_full_user_id: boolean | number | null;
+}
+
+/** Reads the schema facts; throws MissingTableError naming the first table that is missing. */
+export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<MediaSchema> {
+  const rows = dialect === "postgres" ? await probePostgres(db) : await probeSqlite(db);
+  for (const table of REQUIRED_TABLES) {
+    const row = rows.tables.find((candidate) => candidate.table_name === table);
+    if (!row || !row.present) throw new MissingTableError(table);
+  }
+  const profiles = rows.tables.find((row) => row.table_name === "profiles");
+  return {
+    profileKey: profiles?.has_full_user_id ? "full_user_id" : "localpart",
+    byteOrder: rows.collationIsBytewise ? "" : ' COLLATE "C"',
+  };
+}
+
+async function probePostgres(
+  db: Knex,
+): Promise<{ tables: ProbeRow[]; collationIsBytewise: boolean }> {
+  // to_regclass resolves through the search_path exactly as the media query will.
+  const tables = await db.raw<{ rows: ProbeRow[] }>(
+    `SELECT t.table_name,
+            to_regclass(t.table_name) IS NOT NULL AS present,
+            EXISTS (SELECT 1 FROM pg_attribute a
+                     WHERE a.attrelid = to_regclass(t.table_name)
+                       AND a.attname = 'full_user_id' AND NOT a.attisdropped) AS has_full_user_id
+       FROM unnest(?::text[]) AS t(table_name)`,
+    [[...REQUIRED_TABLES]],
+  );
+  // Only libc's C/POSIX (and PostgreSQL 17's builtin C) compare plain bytes; the provider
+  // columns differ across versions, hence the row-to-JSON read.
+  const database = await db.raw<{ rows: Array<{ collate: string; provider: string | null; locale: string | null }> }>(
+    `SELECT d.datcollate AS collate,
+            to_jsonb(d) ->> 'datlocprovider' AS provider,
+            to_jsonb(d) ->> 'datlocale' AS locale
+       FROM pg_database d WHERE d.datname = current_database()`,
+  );
+  const info = database.rows[0];
+  const provider = info?.provider ?? "c";
+  const collationIsBytewise =
+    (provider === "c" && (info?.collate === "C" || info?.collate === "POSIX")) ||
+    (provider === "b" && info?.locale === "C");
+  return { tables: tables.rows, collationIsBytewise };
+}
+
+async function probeSqlite(
+  db: Knex,
+): Promise<{ tables: ProbeRow[]; collationIsBytewise: boolean }> {
+  const tables: ProbeRow[] = [];
+  for (const table of REQUIRED_TABLES) {
+    const columns = await db.raw<Array<{ name: string }>>(
+      "SELECT name FROM pragma_table_info(?)",
+      [table],
+    );
+    tables.push({
+      table_name: table,
+      present: columns.length > 0,
+      has_full_user_id: columns.some((column) => column.name === "full_user_id"),
+    });
+  }
+  // SQLite's default BINARY collation is memcmp over UTF-8: byte order already.
+  return { tables, collationIsBytewise: true };
+}

@@ -1,0 +1,22 @@
+// An authCheck over Synapse's own tables, for apps that share Synapse's database.
+
+import type { Knex } from "knex";
+import { findAccessTokenOwner } from "./storage/access-tokens";
+import type { AuthCheck } from "./types";
+
+/**
+ * Resolves a token through Synapse's `access_tokens` and `users` tables. An unknown token, a
+ * token past its `valid_until_ms`, and a token of a deactivated user all resolve to `null`.
+ */
+export function synapseAccessTokenAuth(db: Knex, now: () => number = Date.now): AuthCheck {
+  if (typeof db !== "function" || typeof (db as { client?: unknown }).client !== "object") {
+    throw new TypeError("synapseAccessTokenAuth: the argument must be a knex instance");
+  }
+  return async (accessToken) => {
+    const owner = await findAccessTokenOwner(db, accessToken);
+    if (owner === undefined) return null;
+    if (owner.validUntilMs !== null && owner.validUntilMs < now()) return null;
+    if (owner.deactivated) return null;
+    return { userId: owner.userId, admin: owner.admin };
+  };
+}

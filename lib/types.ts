@@ -1,0 +1,68 @@
+// The public types: the router's options, what `authCheck` answers, and the response bodies.
+
+import type { Request } from "express";
+import type { Knex } from "knex";
+import type { Logger } from "./logger";
+
+/** Who sent a request, as `authCheck` resolves the access token. */
+export interface Requester {
+  /** The full Matrix user ID, e.g. `@alice:example.org`. */
+  userId: string;
+  /** Whether the user is a server admin; only admins may call the statistics endpoints. */
+  admin: boolean;
+}
+
+/**
+ * Resolves an access token to the requester, or to `null` when the token is unknown (answered
+ * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A throw or a value of any
+ * other shape is answered 500 M_UNKNOWN, and logged without the token.
+ */
+export type AuthCheck = (
+  accessToken: string,
+  req: Request,
+) => Requester | null | Promise<Requester | null>;
+
+/** Options of `createStatisticsRouter`. */
+export interface StatisticsRouterOptions {
+  /** The main Synapse database (PostgreSQL through `pg`, or SQLite). Required. */
+  knex: Knex;
+  /** Resolves access tokens; see `synapseAccessTokenAuth` for Synapse's own tables. Required. */
+  authCheck: AuthCheck;
+  /**
+   * The Synapse state database, where `state_groups_state` lives, when it is split off from
+   * the main one. Must be PostgreSQL. Default: the main database.
+   */
+  stateKnex?: Knex;
+  /**
+   * Send Synapse's CORS headers on every response of the router and answer `OPTIONS`
+   * preflights on its paths with 200. Turn off when the host app does CORS itself.
+   * Default: `true`.
+   */
+  cors?: boolean;
+  /** Where details of unexpected failures go (never to the client). Default: stderr. */
+  logger?: Logger;
+}
+
+/** One row of the users' media statistics. */
+export interface UserMediaUsage {
+  user_id: string;
+  /** `null` when the user has no profile or no displayname. */
+  displayname: string | null;
+  media_count: number;
+  /** Total bytes; media of unknown length count as 0. */
+  media_length: number;
+}
+
+/** The body of `GET /v1/statistics/users/media`. */
+export interface UsersMediaResponse {
+  users: UserMediaUsage[];
+  /** How many users match the filters, over all pages. */
+  total: number;
+  /** The `from` of the next page; present only when there is one. */
+  next_token?: number;
+}
+
+/** The body of `GET /v1/statistics/database/rooms`. */
+export interface LargestRoomsResponse {
+  rooms: Array<{ room_id: string; estimated_size: number }>;
+}

@@ -1,0 +1,67 @@
+// Unexpected failures are a generic 500 M_UNKNOWN, and the detail a line in the log.
+
+import request from "supertest";
+import { openPostgres, openSqlite, STANDARD_TOKENS } from "../../fixtures";
+import { createTestApp, recordingLogger, USERS_MEDIA } from "../helpers/app";
+import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+
+const adminCheck = () => ({ userId: "@admin:test", admin: true });
+
+describe("database unreachable", () => {
+  test.each([
+    ["postgres", () => openPostgres("postgres://nobody:secret@127.0.0.1:1/none")],
+    ["sqlite", () => openSqlite("/nonexistent-directory/synapse.db")],
+  ])("an unreachable %s database is 500 M_UNKNOWN with a generic body", async (_kind, open) => {
+    const knex = open();
+    const { logger, records } = recordingLogger();
+    try {
+      const res = await request(createTestApp({ knex, authCheck: adminCheck, logger }))
+        .get(USERS_MEDIA)
+        .set("Authorization", "Bearer t");
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
+      expect(records).toHaveLength(1);
+      expect(records[0]?.details.path).toBe("/v1/statistics/users/media");
+      expect(JSON.stringify(records)).not.toContain("secret");
+    } finally {
+      await knex.destroy();
+    }
+  });
+});
+
+describe.each(DATABASE_KINDS)("missing tables on %s", (kind) => {
+  const db = useTestDatabase(kind);
+
+  test.each(["profiles", "local_media_repository"])(
+    "a missing %s table is 500 M_UNKNOWN with a log line naming it",
+    async (table) => {
+      const { logger, records } = recordingLogger();
+      await db.current.knex.schema.renameTable(table, `${table}_elsewhere`);
+      try {
+        const res = await request(createTestApp({ knex: db.current.knex, logger }))
+          .get(USERS_MEDIA)
+          .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+        expect(res.status).toBe(500);
+        expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
+        expect(records).toHaveLength(1);
+        expect(records[0]?.details.message).toBe(`table ${table} does not exist`);
+      } finally {
+        await db.current.knex.schema.renameTable(`${table}_elsewhere`, table);
+      }
+    },
+  );
+
+  test("the schema is probed again after a failure, so a later migration is picked up", async () => {
+    const { logger } = recordingLogger();
+    await db.current.knex.schema.renameTable("profiles", "profiles_elsewhere");
+    const app = createTestApp({ knex: db.current.knex, logger });
+    try {
+      const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+      expect(res.status).toBe(500);
+    } finally {
+      await db.current.knex.schema.renameTable("profiles_elsewhere", "profiles");
+    }
+    const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    expect(res.status).toBe(200);
+  });
+});
