@@ -74,7 +74,8 @@ function percentDecode(text: string): Buffer {
   const spaced = text.replace(/\+/g, " ");
   // Node hands the request target over as one latin1 character per byte; a string with wider
   // characters can only come from code that built the request itself, and means UTF-8.
-  const source = Buffer.from(spaced, /[^\u0000-\u00ff]/.test(spaced) ? "utf8" : "latin1");
+  const wide = [...spaced].some((char) => char.charCodeAt(0) > 0xff);
+  const source = Buffer.from(spaced, wide ? "utf8" : "latin1");
   const out = Buffer.allocUnsafe(source.length);
   let length = 0;
   for (let i = 0; i < source.length; i++) {

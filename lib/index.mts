@@ -1,0 +1,14 @@
+// The ES module entry: re-exports the CommonJS build by name (Node reads the names from it),
+// so `import` and `require()` hand out the very same functions and classes.
+
+export {
+  createStatisticsRouter,
+  STATISTICS_PATHS,
+  synapseAccessTokenAuth,
+  MatrixError,
+  Errcode,
+  consoleLogger,
+  silentLogger,
+  usersMediaQuerySchema,
+} from "./index.js";
+export type * from "./index.js";
