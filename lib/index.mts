@@ -10,5 +10,8 @@ export {
   consoleLogger,
   silentLogger,
   usersMediaQuerySchema,
+  usersMediaResponseSchema,
+  matrixErrorSchema,
+  buildOpenApiDocument,
 } from "./index.js";
 export type * from "./index.js";

@@ -37,11 +37,14 @@ const EXPORTS = [
   "Errcode",
   "MatrixError",
   "STATISTICS_PATHS",
+  "buildOpenApiDocument",
   "consoleLogger",
   "createStatisticsRouter",
+  "matrixErrorSchema",
   "silentLogger",
   "synapseAccessTokenAuth",
   "usersMediaQuerySchema",
+  "usersMediaResponseSchema",
 ];
 
 test("the tarball holds the build, the README and the license, and no tests or sources", () => {
@@ -145,3 +148,9 @@ test("the unpacked package serves a request from a CommonJS app on SQLite", () =
     body: { users: [{ user_id: "@a:test", displayname: null, media_count: 1, media_length: 7 }], total: 1 },
   });
 }, 60_000);
+
+test("the packed command runs: --version answers the package version", () => {
+  const bin = join(project, "node_modules", "synapse-admin-statistics", "dist", "lib", "cli", "main.js");
+  const version = (JSON.parse(execFileSync("cat", [join(root, "package.json")], { encoding: "utf8" })) as { version: string }).version;
+  expect(execFileSync(process.execPath, [bin, "--version"], { cwd: project, encoding: "utf8" }).trim()).toBe(version);
+});

@@ -1,0 +1,95 @@
+// The OpenAPI 3.1 document of the endpoints, built from the same JSON schemas that validate the
+// parameters, so the document cannot describe a parameter the router does not read.
+
+import { STATISTICS_PATHS } from "./router";
+import { usersMediaQuerySchema } from "./params/users-media";
+import { matrixErrorSchema, usersMediaResponseSchema } from "./responses";
+
+interface ParameterSchema {
+  type: string;
+  description?: string;
+  [keyword: string]: unknown;
+}
+
+interface QuerySchemaLike {
+  properties: Record<string, ParameterSchema>;
+}
+
+export interface OpenApiOptions {
+  /** Where the router is mounted. Default: `/_synapse/admin`. */
+  mountPath?: string;
+  /** The version to state in `info.version`. */
+  version?: string;
+}
+
+/** OpenAPI query parameters from an endpoint's parameter schema. */
+function queryParameters(schema: QuerySchemaLike): object[] {
+  return Object.entries(schema.properties).map(([name, property]) => {
+    const { description, nullable: _nullable, ...rest } = property;
+    // A `$data` rule (until_ts > from_ts) is ajv's extension, not JSON Schema: its description
+    // says it in words instead.
+    const plain = Object.fromEntries(
+      Object.entries(rest).filter(
+        ([, value]) => !(typeof value === "object" && value !== null && "$data" in value),
+      ),
+    );
+    return { name, in: "query", required: false, description, schema: plain };
+  });
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/MatrixError" } } },
+});
+
+const ERROR_RESPONSES = {
+  "401": errorResponse("M_MISSING_TOKEN (no token, or given twice) or M_UNKNOWN_TOKEN"),
+  "403": errorResponse("M_FORBIDDEN: the requester is not a server admin"),
+  "405": errorResponse("M_UNRECOGNIZED: a method other than GET, HEAD or OPTIONS"),
+  "500": errorResponse("M_UNKNOWN: an unexpected failure; details are in the server's log"),
+};
+
+/** The OpenAPI 3.1 document describing the router's endpoints under `mountPath`. */
+export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
+  const mount = options.mountPath ?? "/_synapse/admin";
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Synapse admin API: statistics",
+      version: options.version ?? "1",
+      description:
+        "Users' media usage and the largest rooms by database size, as Synapse's admin API serves them.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    security: [{ accessTokenHeader: [] }, { accessTokenQuery: [] }],
+    components: {
+      securitySchemes: {
+        accessTokenHeader: { type: "http", scheme: "bearer", description: "An admin's access token." },
+        accessTokenQuery: { type: "apiKey", in: "query", name: "access_token" },
+      },
+      schemas: {
+        MatrixError: matrixErrorSchema,
+        UsersMediaResponse: usersMediaResponseSchema,
+      },
+    },
+    paths: {
+      [`${mount}${STATISTICS_PATHS.usersMedia}`]: {
+        get: {
+          operationId: "getUsersMediaStatistics",
+          summary: "Users' count and bytes of uploaded local media",
+          parameters: queryParameters(usersMediaQuerySchema as QuerySchemaLike),
+          responses: {
+            "200": {
+              description: "One page of users, and the total over all pages",
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/UsersMediaResponse" } },
+              },
+            },
+            "400": errorResponse("M_INVALID_PARAM: a parameter breaks its rule"),
+            ...ERROR_RESPONSES,
+          },
+        },
+      },
+    },
+  };
+}

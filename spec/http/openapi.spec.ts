@@ -1,0 +1,70 @@
+// The OpenAPI document: valid OpenAPI 3.1, built from the parameter schemas, and describing
+// exactly the parameters the router reads.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import request from "supertest";
+import { STANDARD_TOKENS } from "../../fixtures";
+import { buildOpenApiDocument } from "../../lib/openapi";
+import { usersMediaQuerySchema } from "../../lib/params/users-media";
+import { createTestApp } from "../helpers/app";
+import { useTestDatabase } from "../helpers/databases";
+
+interface Operation {
+  parameters: Array<{ name: string; in: string; schema: Record<string, unknown> }>;
+}
+const document = buildOpenApiDocument() as { paths: Record<string, { get: Operation }> };
+const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
+
+test("the OpenAPI document is valid OpenAPI 3.1", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sas-openapi-"));
+  try {
+    const file = join(dir, "openapi.json");
+    writeFileSync(file, JSON.stringify(document));
+    const validator = resolve(__dirname, "../../node_modules/@seriousme/openapi-schema-validator/bin/validate-api-cli.js");
+    const result = spawnSync(process.execPath, [validator, file], { encoding: "utf8" });
+    expect(result.stdout + result.stderr).toMatch(/"valid": true/);
+    expect(result.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a mount path other than /_synapse/admin moves every path", () => {
+  const moved = buildOpenApiDocument({ mountPath: "/admin" }) as { paths: Record<string, unknown> };
+  expect(Object.keys(moved.paths).every((path) => path.startsWith("/admin/v1/"))).toBe(true);
+});
+
+describe("documented parameters are the parameters the router reads", () => {
+  const db = useTestDatabase("sqlite");
+  const documented = document.paths[USERS_MEDIA]?.get.parameters ?? [];
+
+  test("every parameter of the schema is documented, and nothing else", () => {
+    expect(documented.map((parameter) => parameter.name).sort()).toEqual(
+      Object.keys(usersMediaQuerySchema.properties).sort(),
+    );
+    expect(documented.every((parameter) => parameter.in === "query")).toBe(true);
+  });
+
+  test.each(documented.map((parameter) => [parameter.name, parameter] as const))(
+    "the router reads the documented parameter %s: a value outside its schema is a 400 naming it",
+    async (name, parameter) => {
+      const bad = parameter.schema.type === "integer" ? "-1" : parameter.schema.enum ? "bogus" : "";
+      const res = await request(createTestApp({ knex: db.current.knex }))
+        .get(`${USERS_MEDIA}?${name}=${bad}`)
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errcode).toBe("M_INVALID_PARAM");
+      expect(res.body.error).toContain(name);
+    },
+  );
+
+  test("a parameter that is not documented is ignored by the router", async () => {
+    const res = await request(createTestApp({ knex: db.current.knex }))
+      .get(`${USERS_MEDIA}?per_page=-1&orderBy=bogus`)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    expect(res.status).toBe(200);
+  });
+});
