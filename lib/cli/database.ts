@@ -1,0 +1,160 @@
+// Opens the database the sidecar reads: read-only at the session level (PostgreSQL refuses any
+// write in such a session; SQLite's query_only does the same), with a per-statement timeout,
+// and with failures turned into one line that says what is wrong.
+
+import { access, constants } from "node:fs/promises";
+import knexFactory, { type Knex } from "knex";
+import { describeError, type Logger } from "../logger";
+import { CliError, usageError } from "./errors";
+
+export interface DatabaseTarget {
+  kind: "postgres" | "sqlite";
+  /** The URL or path as given. */
+  location: string;
+  /** The same with any password masked, for messages and logs. */
+  display: string;
+}
+
+export function parseDatabaseTarget(value: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw usageError("the PostgreSQL URL could not be parsed");
+    }
+    if (url.password) url.password = "***";
+    return { kind: "postgres", location: value, display: url.toString() };
+  }
+  const path = value.replace(/^sqlite:(\/\/)?/i, "");
+  if (path === "") throw usageError("the SQLite path is empty");
+  return { kind: "sqlite", location: path, display: path };
+}
+
+export interface OpenOptions {
+  /** PostgreSQL statement_timeout in ms; 0 means none. */
+  statementTimeoutMs: number;
+  /** Refuse writes in every session. The demo's seeding turns this off for its own database. */
+  readOnly: boolean;
+  /** Where knex's own warnings go. */
+  logger: Logger;
+  /** Connections in the pool. */
+  poolMax?: number;
+}
+
+/** A knex instance for the target; nothing is connected until the first query. */
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<Knex> {
+  const log = {
+    warn: (message: unknown) => options.logger.warn({}, `knex: ${String(message)}`),
+    error: (message: unknown) => options.logger.error({}, `knex: ${String(message)}`),
+    deprecate: (message: unknown) => options.logger.warn({}, `knex: ${String(message)}`),
+    debug: () => undefined,
+  };
+  if (target.kind === "postgres") {
+    const settings = ["-c application_name=synapse-admin-statistics"];
+    if (options.readOnly) settings.push("-c default_transaction_read_only=on");
+    return knexFactory({
+      client: "pg",
+      connection: {
+        connectionString: target.location,
+        statement_timeout: options.statementTimeoutMs,
+        options: settings.join(" "),
+        connectionTimeoutMillis: 10_000,
+      },
+      pool: { min: 0, max: options.poolMax ?? 10 },
+      acquireConnectionTimeout: 15_000,
+      log,
+    });
+  }
+  if (options.readOnly) {
+    // Opening a missing file would create an empty database: say so instead.
+    try {
+      await access(target.location, constants.R_OK);
+    } catch {
+      throw new CliError(`cannot open SQLite database ${target.display}: no such readable file`);
+    }
+  }
+  return knexFactory({
+    client: "sqlite3",
+    connection: { filename: target.location },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (connection: SqliteConnection, done: (error: Error | null) => void) => {
+        // query_only refuses every write; busy_timeout waits out Synapse's own write locks.
+        const pragmas = options.readOnly ? "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;" : "PRAGMA busy_timeout = 5000;";
+        connection.exec(pragmas, done);
+      },
+    },
+    log,
+  });
+}
+
+interface SqliteConnection {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+}
+
+/** The tables a Synapse database must have for the sidecar to serve anything. */
+export const REQUIRED_TABLES = ["local_media_repository", "profiles", "users", "access_tokens"];
+
+/**
+ * Connects once and checks the Synapse tables are there, so a wrong URL or a wrong database
+ * fails at start with a clear line rather than on the first request.
+ */
+export async function checkSynapseDatabase(db: Knex, target: DatabaseTarget): Promise<void> {
+  let present: Set<string>;
+  try {
+    if (target.kind === "postgres") {
+      const result = await db.raw<{ rows: Array<{ name: string }> }>(
+        "SELECT t AS name FROM unnest(?::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
+        [REQUIRED_TABLES],
+      );
+      present = new Set(result.rows.map((row) => row.name));
+    } else {
+      const rows = await db.raw<Array<{ name: string }>>(
+        "SELECT name FROM sqlite_master WHERE type = 'table'",
+      );
+      present = new Set(rows.map((row) => row.name));
+    }
+  } catch (error) {
+    throw new CliError(explainConnectionError(error, target));
+  }
+  const missing = REQUIRED_TABLES.filter((table) => !present.has(table));
+  if (missing.length > 0) {
+    throw new CliError(
+      `${target.display} is not a Synapse database: missing table${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+    );
+  }
+}
+
+/** One line saying why a connection failed, without the password. */
+export function explainConnectionError(error: unknown, target: DatabaseTarget): string {
+  const code = (error as { code?: unknown }).code;
+  const message = String(describeError(error).message ?? error);
+  const where = target.display;
+  switch (code) {
+    case "ECONNREFUSED":
+      return `cannot connect to ${where}: connection refused (is PostgreSQL running there?)`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `cannot connect to ${where}: unknown host`;
+    case "ETIMEDOUT":
+      return `cannot connect to ${where}: connection timed out`;
+    case "28P01":
+      return `cannot connect to ${where}: password authentication failed`;
+    case "28000":
+      return `cannot connect to ${where}: the server refused the role (${message})`;
+    case "3D000":
+      return `cannot connect to ${where}: ${message}`;
+    case "SQLITE_CANTOPEN":
+      return `cannot open SQLite database ${where}`;
+    case "SQLITE_NOTADB":
+      return `${where} is not a SQLite database`;
+    default:
+      if (/Timeout acquiring a connection/i.test(message)) {
+        return `cannot connect to ${where}: timed out`;
+      }
+      return `cannot use ${where}: ${message}`;
+  }
+}

@@ -1,0 +1,205 @@
+// `demo` (what `npm start` runs): builds a Synapse-shaped database of its own once, with a
+// realistic data set, then serves it and prints a token and curl commands ready to paste.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { Knex } from "knex";
+import type { Logger as PinoLogger } from "pino";
+import {
+  createSynapseSchema,
+  insertAccounts,
+  openPostgres,
+  openSqlite,
+  startEmbeddedPostgres,
+  insertRealisticMedia,
+  pathExists,
+  REALISTIC_END_TS,
+  withDatabase,
+  type RealisticMediaOptions,
+} from "../../fixtures";
+
+import { parseDatabaseTarget, type DatabaseTarget } from "./database";
+import type { ListenAddress } from "./listen";
+import { MOUNT_PATH, OPENAPI_PATH, serve } from "./serve";
+
+export interface DemoOptions {
+  embeddedPostgres: boolean;
+  dataDir: string;
+  listen: ListenAddress;
+  logger: PinoLogger;
+  version: string;
+}
+
+const DEMO_ADMIN = "@admin:demo.example";
+// Bumped when the demo data changes, so an older demo database is rebuilt.
+const DEMO_VERSION = 1;
+const DEMO_DATA: RealisticMediaOptions = {
+  seed: 8008,
+  uploaders: 3000,
+  media: 40_000,
+  serverName: "demo.example",
+  spanMs: 365 * 24 * 3600 * 1000,
+};
+const DEMO_DATABASE = "synapse_demo";
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  await mkdir(options.dataDir, { recursive: true });
+  let stopPostgres: (() => Promise<void>) | undefined;
+  let target: DatabaseTarget;
+  try {
+    if (options.embeddedPostgres) {
+      process.stdout.write("Starting the embedded PostgreSQL...\n");
+      const server = await startEmbeddedPostgres({
+        dataDir: join(options.dataDir, "postgres"),
+        persistent: true,
+        // The demo stops gracefully on a signal itself, then stops the server.
+        stopOnSignals: false,
+      });
+      stopPostgres = () => server.stop();
+      const url = withDatabase(server.url, DEMO_DATABASE);
+      await ensurePostgresDemo(server.url, url);
+      target = parseDatabaseTarget(url);
+    } else {
+      const file = join(options.dataDir, "synapse-demo.sqlite");
+      await ensureSqliteDemo(file);
+      target = parseDatabaseTarget(file);
+    }
+    const token = await readDemoToken(target);
+    await serve({
+      database: target,
+      listen: options.listen,
+      statementTimeoutMs: 30_000,
+      cors: true,
+      logger: options.logger,
+      version: options.version,
+      onListening: (baseUrl) => printInstructions(baseUrl, token, target, options.dataDir),
+    });
+  } finally {
+    await stopPostgres?.();
+  }
+}
+
+async function ensureSqliteDemo(file: string): Promise<void> {
+  if (await pathExists(file)) {
+    const db = openSqlite(file);
+    try {
+      if (await isCurrentDemo(db)) return;
+    } finally {
+      await db.destroy();
+    }
+  }
+  process.stdout.write(`Building the demo database ${file} (once; about a minute)...\n`);
+  // Built aside and renamed into place, so an interrupted build is never mistaken for a demo.
+  const building = `${file}.building`;
+  await rm(building, { force: true });
+  const db = openSqlite(building);
+  try {
+    await seedDemo(db);
+  } finally {
+    await db.destroy();
+  }
+  await rename(building, file);
+}
+
+async function ensurePostgresDemo(serverUrl: string, url: string): Promise<void> {
+  const admin = openPostgres(serverUrl, { min: 0, max: 1 });
+  try {
+    const found = await admin.raw<{ rows: unknown[] }>("SELECT 1 FROM pg_database WHERE datname = ?", [DEMO_DATABASE]);
+    if (found.rows.length > 0) {
+      const db = openPostgres(url);
+      const current = await isCurrentDemo(db).finally(() => db.destroy());
+      if (current) return;
+      await admin.raw("DROP DATABASE ?? WITH (FORCE)", [DEMO_DATABASE]);
+    }
+    process.stdout.write("Building the demo database in PostgreSQL (once; about a minute)...\n");
+    await admin.raw(
+      "CREATE DATABASE ?? TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+      [DEMO_DATABASE],
+    );
+  } finally {
+    await admin.destroy();
+  }
+  const db = openPostgres(url);
+  try {
+    await seedDemo(db);
+    await db.raw("ANALYZE");
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The demo's own marker: written last, so its presence means a complete demo. */
+async function isCurrentDemo(db: Knex): Promise<boolean> {
+  try {
+    const row = await db("demo_info").first<{ version: number } | undefined>("version");
+    return Number(row?.version) === DEMO_VERSION;
+  } catch {
+    return false;
+  }
+}
+
+async function seedDemo(db: Knex): Promise<void> {
+  await createSynapseSchema(db);
+  const token = `syt_demo_${randomBytes(12).toString("base64url")}`;
+  await insertAccounts(db, [
+    { userId: DEMO_ADMIN, admin: true, tokens: [{ token }] },
+    { userId: "@someone:demo.example", tokens: [{ token: `syt_user_${randomBytes(12).toString("base64url")}` }] },
+  ]);
+  let reported = 0;
+  await insertRealisticMedia(db, DEMO_DATA, (rows) => {
+    if (rows - reported >= 10_000 || rows === DEMO_DATA.media) {
+      reported = rows;
+      process.stdout.write(`  ${rows} / ${DEMO_DATA.media} media rows\n`);
+    }
+  });
+  await db.schema.createTable("demo_info", (table) => {
+    table.integer("version").notNullable();
+  });
+  await db("demo_info").insert({ version: DEMO_VERSION });
+}
+
+async function readDemoToken(target: DatabaseTarget): Promise<string> {
+  const db = target.kind === "postgres" ? openPostgres(target.location) : openSqlite(target.location);
+  try {
+    const row = await db("access_tokens").where("user_id", DEMO_ADMIN).first<{ token: string }>("token");
+    if (!row) throw new Error("the demo database has no admin token");
+    return row.token;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function printInstructions(baseUrl: string, token: string, target: DatabaseTarget, dataDir: string): void {
+  const endpoint = `${baseUrl}${MOUNT_PATH}/v1/statistics`;
+  const auth = `-H 'Authorization: Bearer ${token}'`;
+  const dayMs = 24 * 3600 * 1000;
+  const where =
+    target.kind === "sqlite" ? `SQLite file ${relative(process.cwd(), target.location) || target.location}` : "the embedded PostgreSQL";
+  const lines = [
+    "",
+    `Demo ready on ${baseUrl}: ${DEMO_DATA.uploaders} uploaders, ${DEMO_DATA.media} media, in ${where}.`,
+    `(It lives in ${relative(process.cwd(), dataDir) || dataDir}; delete that folder to start afresh.)`,
+    "",
+    `Admin access token: ${token}`,
+    "",
+    "First page of users, by user ID:",
+    `  curl ${auth} '${endpoint}/users/media?limit=10'`,
+    "Largest uploaders first (how admin UIs open the page):",
+    `  curl ${auth} '${endpoint}/users/media?order_by=media_length&dir=b&limit=10'`,
+    "Uploads of the last 30 days of the data:",
+    `  curl ${auth} '${endpoint}/users/media?from_ts=${REALISTIC_END_TS - 30 * dayMs}&until_ts=${REALISTIC_END_TS}&limit=10'`,
+    "Search by localpart or displayname:",
+    `  curl ${auth} '${endpoint}/users/media?search_term=maria&limit=10'`,
+    target.kind === "postgres"
+      ? "The largest rooms by database size:"
+      : "The largest rooms (PostgreSQL only: this demo answers 400; try npm start -- --embedded-postgres):",
+    `  curl ${auth} '${endpoint}/database/rooms'`,
+    "The OpenAPI document:",
+    `  curl '${baseUrl}${OPENAPI_PATH}'`,
+    "",
+    "Stop with Ctrl-C.",
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}

@@ -1,0 +1,33 @@
+// Reads `--listen`: `host:port`, `[v6]:port`, `:port` or a bare port.
+
+import { usageError } from "./errors";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_HOST = "127.0.0.1";
+/** Synapse's own port, so admin tools' defaults reach the sidecar. */
+export const DEFAULT_PORT = 8008;
+
+export function parseListen(value: string | undefined, envPort: string | undefined): ListenAddress {
+  let host = DEFAULT_HOST;
+  let portText = envPort ?? String(DEFAULT_PORT);
+  if (value !== undefined) {
+    const match = /^(?:\[([^\]]+)\]|([^:[\]]*))?(?::(\d+))?$/.exec(value);
+    if (/^\d+$/.test(value)) {
+      portText = value;
+    } else if (match && (match[1] ?? match[2] ?? match[3]) !== undefined) {
+      host = match[1] ?? (match[2] || DEFAULT_HOST);
+      if (match[3] !== undefined) portText = match[3];
+    } else {
+      throw usageError(`--listen must be host:port, [ipv6]:port or a port, not "${value}"`);
+    }
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw usageError(`the port must be a number from 0 to 65535, not "${portText}"`);
+  }
+  return { host, port };
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// The `synapse-admin-statistics` command: `serve` beside a real Synapse, `demo` on a generated
+// database. Every exit goes through `finish`, so failures are one line and a non-zero code.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { describeError } from "../logger";
+import { parseDatabaseTarget } from "./database";
+import { runDemo } from "./demo";
+import { CliError, usageError } from "./errors";
+import { parseListen } from "./listen";
+import { serve } from "./serve";
+
+const VERSION = (
+  JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string }
+).version;
+
+const HELP = `synapse-admin-statistics ${VERSION}
+Synapse's admin API statistics endpoints (users' media usage, largest rooms) as a service.
+
+Usage:
+  synapse-admin-statistics serve [options]   serve them over a Synapse database
+  synapse-admin-statistics demo [options]    serve them over a generated demo database
+  synapse-admin-statistics --help | --version
+
+serve options:
+  --database <url|path>     Synapse's main database: a postgres:// URL or a SQLite
+                            file (default: $DATABASE_URL)
+  --state-database <url>    Synapse's state database, when it is split off
+  --listen <host:port>      where to listen (default 127.0.0.1:8008; $PORT sets the port)
+  --statement-timeout <ms>  cancel a query running longer than this, answering 500
+                            (PostgreSQL; default 30000; 0 turns it off)
+  --log-level <level>       fatal, error, warn, info (default), debug or silent
+  --no-cors                 send no CORS headers (when a reverse proxy adds them)
+
+demo options:
+  --embedded-postgres       run the demo on an embedded PostgreSQL (rooms endpoint too)
+                            instead of SQLite
+  --data-dir <path>         where the demo keeps its database (default ./.demo)
+  --listen, --log-level     as for serve
+
+The service reads the database only: PostgreSQL sessions are read-only
+(default_transaction_read_only) and SQLite connections query_only, so a role with
+nothing but SELECT on Synapse's tables is enough. Authentication uses Synapse's own
+access_tokens and users tables: call it with the admin tokens you already have.
+
+Logs are JSON lines on stdout (pino), one per request, never with an access token.
+
+Examples:
+  synapse-admin-statistics serve --database postgres://stats:secret@db/synapse
+  DATABASE_URL=/var/lib/synapse/homeserver.db synapse-admin-statistics serve --listen :8090
+  curl -H "Authorization: Bearer $ADMIN_TOKEN" \\
+    'http://127.0.0.1:8008/_synapse/admin/v1/statistics/users/media?order_by=media_length&dir=b'
+`;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command === "serve") return runServe(rest);
+  if (command === "demo") return runDemoCommand(rest);
+  throw usageError(`unknown command "${command}"`);
+}
+
+function parse<T extends Record<string, { type: "string" | "boolean" }>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function makeLogger(level: string | undefined) {
+  const chosen = level ?? "info";
+  if (!LOG_LEVELS.includes(chosen)) {
+    throw usageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not "${chosen}"`);
+  }
+  return pino({ level: chosen, base: { name: "synapse-admin-statistics" } });
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return 30_000;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw usageError(`--statement-timeout must be a whole number of milliseconds, not "${value}"`);
+  }
+  return Number(value);
+}
+
+async function runServe(argv: string[]): Promise<number> {
+  const values = parse(argv, {
+    database: { type: "string" },
+    "state-database": { type: "string" },
+    listen: { type: "string" },
+    "statement-timeout": { type: "string" },
+    "log-level": { type: "string" },
+    "no-cors": { type: "boolean" },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const databaseValue = values.database ?? process.env.DATABASE_URL;
+  if (!databaseValue) throw usageError("no database: give --database or set DATABASE_URL");
+  const database = parseDatabaseTarget(databaseValue);
+  const stateDatabase = values["state-database"] ? parseDatabaseTarget(values["state-database"]) : undefined;
+  await serve({
+    database,
+    ...(stateDatabase ? { stateDatabase } : {}),
+    listen: parseListen(values.listen, process.env.PORT),
+    statementTimeoutMs: parseTimeout(values["statement-timeout"]),
+    cors: !values["no-cors"],
+    logger: makeLogger(values["log-level"]),
+    version: VERSION,
+  });
+  return 0;
+}
+
+async function runDemoCommand(argv: string[]): Promise<number> {
+  const values = parse(argv, {
+    "embedded-postgres": { type: "boolean" },
+    "data-dir": { type: "string" },
+    listen: { type: "string" },
+    "log-level": { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  await runDemo({
+    embeddedPostgres: values["embedded-postgres"] ?? false,
+    dataDir: values["data-dir"] ?? join(process.cwd(), ".demo"),
+    listen: parseListen(values.listen, process.env.PORT),
+    logger: makeLogger(values["log-level"]),
+    version: VERSION,
+  });
+  return 0;
+}
+
+/** The one way out: a code, and for a failure one line on stderr. */
+function finish(code: number, error?: unknown): void {
+  if (error !== undefined) {
+    const message =
+      error instanceof CliError
+        ? error.message
+        : `unexpected failure: ${String(describeError(error).message ?? "unknown error")}`;
+    process.stderr.write(`synapse-admin-statistics: ${message}\n`);
+  }
+  process.exitCode = code;
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => finish(code),
+    (error: unknown) => finish(error instanceof CliError ? error.exitCode : 1, error),
+  );
+}

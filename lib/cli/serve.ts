@@ -1,0 +1,165 @@
+// `serve`: the statistics router as a standalone HTTP service beside Synapse, on Synapse's own
+// database and tokens, with one log line per request and a graceful stop on SIGINT/SIGTERM.
+
+import type { Server } from "node:http";
+import express from "express";
+import type { Knex } from "knex";
+import type { Logger as PinoLogger } from "pino";
+import { Errcode } from "../errors";
+import { setCorsHeaders } from "../http/cors";
+import { sendJson } from "../http/respond";
+import { buildOpenApiDocument } from "../openapi";
+import { createStatisticsRouter } from "../router";
+import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
+import { checkSynapseDatabase, explainConnectionError, openDatabase, type DatabaseTarget } from "./database";
+import { CliError } from "./errors";
+import type { ListenAddress } from "./listen";
+import { requestLogger } from "./request-log";
+
+export const MOUNT_PATH = "/_synapse/admin";
+export const OPENAPI_PATH = `${MOUNT_PATH}/v1/statistics/openapi.json`;
+
+export interface ServeOptions {
+  database: DatabaseTarget;
+  stateDatabase?: DatabaseTarget;
+  listen: ListenAddress;
+  statementTimeoutMs: number;
+  cors: boolean;
+  logger: PinoLogger;
+  version: string;
+  /** Called once the server listens, with its base URL. */
+  onListening?: (baseUrl: string) => void;
+  /** Resolves when the service should stop; default: the first SIGINT or SIGTERM. */
+  stopSignal?: Promise<string>;
+  /** How long in-flight requests may take to finish once stopping. Default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+/** Runs the service until it is told to stop; resolves once everything is closed. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const { logger } = options;
+  // Listened for from the start: a signal during start-up stops the service as soon as it is up.
+  const stop = options.stopSignal ?? firstSignal();
+  const pools: Knex[] = [];
+  try {
+    const main = await openDatabase(options.database, {
+      statementTimeoutMs: options.statementTimeoutMs,
+      readOnly: true,
+      logger,
+    });
+    pools.push(main);
+    await checkSynapseDatabase(main, options.database);
+    let state: Knex | undefined;
+    if (options.stateDatabase) {
+      state = await openDatabase(options.stateDatabase, {
+        statementTimeoutMs: options.statementTimeoutMs,
+        readOnly: true,
+        logger,
+      });
+      pools.push(state);
+      try {
+        await state.raw("SELECT 1");
+      } catch (error) {
+        throw new CliError(explainConnectionError(error, options.stateDatabase));
+      }
+    }
+
+    const app = createApp(main, state, options);
+    const server = await listen(app, options.listen);
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : options.listen.port;
+    const host = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
+    const baseUrl = `http://${host}:${port}`;
+    logger.info(
+      { listen: baseUrl, database: options.database.display, version: options.version },
+      "listening",
+    );
+    options.onListening?.(baseUrl);
+
+    const signal = await stop;
+    logger.info({ signal }, "stopping: no new connections, finishing requests in flight");
+    await drain(server, app, options.drainTimeoutMs ?? 10_000);
+  } finally {
+    await Promise.all(pools.map((pool) => pool.destroy()));
+  }
+  logger.info({}, "stopped");
+}
+
+function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.locals.stopping = false;
+  app.use(requestLogger(options.logger));
+  app.use((req, res, next) => {
+    // Once stopping, keep-alive connections close after their response: those that started
+    // before the stop too, which would otherwise idle until their keep-alive timeout.
+    if (app.locals.stopping) res.setHeader("Connection", "close");
+    res.once("finish", () => {
+      if (app.locals.stopping) req.socket.end();
+    });
+    next();
+  });
+  const openApi = buildOpenApiDocument({ mountPath: MOUNT_PATH, version: options.version });
+  app.get(OPENAPI_PATH, (_req, res) => {
+    if (options.cors) setCorsHeaders(res);
+    sendJson(res, 200, openApi);
+  });
+  app.use(
+    MOUNT_PATH,
+    createStatisticsRouter({
+      knex: main,
+      ...(state ? { stateKnex: state } : {}),
+      authCheck: synapseAccessTokenAuth(main),
+      cors: options.cors,
+      logger: options.logger,
+    }),
+  );
+  // What Synapse answers for a path it does not serve.
+  app.use((_req, res) => {
+    if (options.cors) setCorsHeaders(res);
+    sendJson(res, 404, { errcode: Errcode.UNRECOGNIZED, error: "Unrecognized request" });
+  });
+  return app;
+}
+
+function listen(app: express.Express, address: ListenAddress): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(address.port, address.host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const where = `${address.host}:${address.port}`;
+      if (error.code === "EADDRINUSE") reject(new CliError(`cannot listen on ${where}: address already in use`));
+      else if (error.code === "EACCES") reject(new CliError(`cannot listen on ${where}: permission denied`));
+      else if (error.code === "EADDRNOTAVAIL") reject(new CliError(`cannot listen on ${where}: no such local address`));
+      else reject(new CliError(`cannot listen on ${where}: ${error.message}`));
+    });
+  });
+}
+
+function firstSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then closes the rest. */
+async function drain(server: Server, app: express.Express, timeoutMs: number): Promise<void> {
+  app.locals.stopping = true;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([closed, deadline]);
+  clearTimeout(timer);
+}

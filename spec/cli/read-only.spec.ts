@@ -1,0 +1,119 @@
+// The sidecar only reads: its sessions refuse writes, and a role with nothing but SELECT on
+// Synapse's tables serves every request.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createScratchPostgres,
+  createSynapseSchema,
+  insertAccounts,
+  insertMediaDataset,
+  openSqlite,
+  randomMediaDataset,
+  STANDARD_ACCOUNTS,
+  STANDARD_TOKENS,
+  type ScratchDatabase,
+} from "../../fixtures";
+import { openDatabase, parseDatabaseTarget } from "../../lib/cli/database";
+import { silentLogger } from "../../lib/logger";
+import { startCli } from "../helpers/cli";
+import { postgresServerUrl } from "../helpers/databases";
+
+const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
+const DATASET = randomMediaDataset({ seed: 77, users: 25 });
+
+describe("read-only sessions", () => {
+  test("a PostgreSQL session opened for serving refuses writes", async () => {
+    const scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_ro" });
+    try {
+      await createSynapseSchema(scratch.knex);
+      const db = await openDatabase(parseDatabaseTarget(scratch.url), {
+        statementTimeoutMs: 5000,
+        readOnly: true,
+        logger: silentLogger,
+      });
+      try {
+        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toMatchObject({
+          code: "25006",
+        });
+        await expect(db.raw("CREATE TABLE sneaky (a int)")).rejects.toMatchObject({ code: "25006" });
+        expect((await db("profiles").count<{ count: string }[]>("* as count"))[0]?.count).toBe("0");
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  test("a SQLite connection opened for serving refuses writes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sas-ro-"));
+    try {
+      const file = join(dir, "synapse.db");
+      const writer = openSqlite(file);
+      await createSynapseSchema(writer);
+      await writer.destroy();
+      const db = await openDatabase(parseDatabaseTarget(file), {
+        statementTimeoutMs: 0,
+        readOnly: true,
+        logger: silentLogger,
+      });
+      try {
+        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toThrow(/readonly|read-only|query_only/i);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a PostgreSQL role with only SELECT", () => {
+  let scratch: ScratchDatabase;
+  const role = `sas_reader_${process.pid}`;
+  beforeAll(async () => {
+    scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_role" });
+    await createSynapseSchema(scratch.knex);
+    await insertAccounts(scratch.knex, STANDARD_ACCOUNTS);
+    await insertMediaDataset(scratch.knex, DATASET);
+    await scratch.knex.raw(`DROP ROLE IF EXISTS ${role}`);
+    await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD 'reader-password'`);
+    await scratch.knex.raw(`GRANT CONNECT ON DATABASE ${scratch.name} TO ${role}`);
+    await scratch.knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await scratch.knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await scratch.knex.raw(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+  });
+  afterAll(async () => {
+    await scratch.drop();
+    const cleanup = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_cleanup" });
+    await cleanup.knex.raw(`DROP ROLE IF EXISTS ${role}`);
+    await cleanup.drop();
+  });
+
+  test("serves every kind of request through the CLI", async () => {
+    const url = new URL(scratch.url);
+    url.username = role;
+    url.password = "reader-password";
+    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
+    try {
+      for (const query of [
+        "",
+        "?order_by=displayname&dir=b&limit=5",
+        "?order_by=media_length&dir=b",
+        "?order_by=media_count&from=3",
+        "?search_term=ali",
+        "?from_ts=1000&until_ts=3000",
+      ]) {
+        const res = await fetch(`${cli.baseUrl}${USERS_MEDIA}${query}`, {
+          headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+        });
+        expect({ query, status: res.status }).toEqual({ query, status: 200 });
+      }
+      expect(cli.logs().filter((line) => line.level !== 30)).toEqual([]);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
