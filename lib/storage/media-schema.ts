@@ -13,6 +13,13 @@ export interface MediaSchema {
    * the database's own collation is already C: then Synapse's index keeps serving the sort.
    */
   byteOrder: string;
+  /** An index leads with `user_id` (Synapse's users_have_local_media): uploaders can be skip-scanned. */
+  userIndex: boolean;
+  /**
+   * An index leads with `user_id` and holds `media_length` too (the optional covering index
+   * the README describes): a per-user aggregate can read it alone.
+   */
+  coveringIndex: boolean;
 }
 
 /** A table the media endpoint reads does not exist: an operator's mistake, named in the log. */
@@ -34,6 +41,7 @@ interface ProbeRow {
 /** Reads the schema facts; throws MissingTableError naming the first table that is missing. */
 export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<MediaSchema> {
   const rows = dialect === "postgres" ? await probePostgres(db) : await probeSqlite(db);
+  const indexes = dialect === "postgres" ? await mediaIndexesPostgres(db) : await mediaIndexesSqlite(db);
   for (const table of REQUIRED_TABLES) {
     const row = rows.tables.find((candidate) => candidate.table_name === table);
     if (!row || !row.present) throw new MissingTableError(table);
@@ -42,7 +50,39 @@ export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<Medi
   return {
     profileKey: profiles?.has_full_user_id ? "full_user_id" : "localpart",
     byteOrder: rows.collationIsBytewise ? "" : ' COLLATE "C"',
+    userIndex: indexes.some((columns) => columns[0] === "user_id"),
+    coveringIndex: indexes.some((columns) => columns[0] === "user_id" && columns.includes("media_length")),
   };
+}
+
+/** The column lists of the complete (not partial) indexes on local_media_repository. */
+async function mediaIndexesPostgres(db: Knex): Promise<string[][]> {
+  const result = await db.raw<{ rows: Array<{ columns: string[] | null }> }>(
+    `SELECT (SELECT array_agg(a.attname::text ORDER BY k.position)
+               FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, position)
+               JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum) AS columns
+       FROM pg_index ix
+      WHERE ix.indrelid = to_regclass('local_media_repository')
+        AND ix.indisvalid AND ix.indpred IS NULL`,
+  );
+  return result.rows.map((row) => row.columns ?? []);
+}
+
+async function mediaIndexesSqlite(db: Knex): Promise<string[][]> {
+  const rows = await db.raw<Array<{ index_name: string; column_name: string | null }>>(
+    `SELECT il.name AS index_name, ii.name AS column_name
+       FROM pragma_index_list('local_media_repository') AS il,
+            pragma_index_info(il.name) AS ii
+      WHERE il.partial = 0
+      ORDER BY il.name, ii.seqno`,
+  );
+  const byIndex = new Map<string, string[]>();
+  for (const row of rows) {
+    const columns = byIndex.get(row.index_name) ?? [];
+    columns.push(row.column_name ?? "");
+    byIndex.set(row.index_name, columns);
+  }
+  return [...byIndex.values()];
 }
 
 async function probePostgres(
