@@ -10,5 +10,6 @@ export {
   consoleLogger,
   silentLogger,
   usersMediaQuerySchema,
+  roomsQuerySchema,
 } from "./index.js";
 export type * from "./index.js";

@@ -5,6 +5,7 @@ export { synapseAccessTokenAuth } from "./synapse-access-token-auth";
 export { MatrixError, Errcode, type MatrixErrorBody } from "./errors";
 export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";
+export { roomsQuerySchema, type RoomsQuery } from "./params/rooms";
 export type {
   AuthCheck,
   Requester,
@@ -12,4 +13,5 @@ export type {
   UserMediaUsage,
   UsersMediaResponse,
   LargestRoomsResponse,
+  RoomsEstimator,
 } from "./types";

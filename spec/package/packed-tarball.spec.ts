@@ -39,6 +39,7 @@ const EXPORTS = [
   "STATISTICS_PATHS",
   "consoleLogger",
   "createStatisticsRouter",
+  "roomsQuerySchema",
   "silentLogger",
   "synapseAccessTokenAuth",
   "usersMediaQuerySchema",
