@@ -27,18 +27,14 @@ export async function largestRoomsStatistics(
   if (!context.postgres) throw requiresPostgres();
   const params = parseRoomsQuery(query);
   const estimator = params.estimator ?? context.defaultEstimator;
-  let estimate;
-  try {
-    estimate = await context.store.largest(estimator);
-  } catch (error) {
-    if (error instanceof SampleTimeoutError) {
-      throw new InternalFailure(
-        "the sample estimate of the largest rooms took longer than sampleStatementTimeoutMs allows",
-        { option: "sampleStatementTimeoutMs", timeoutMs: error.timeoutMs },
-      );
-    }
-    throw error;
-  }
+  const estimate = await context.store.largest(estimator).catch((error: unknown) => {
+    throw error instanceof SampleTimeoutError
+      ? new InternalFailure(
+          "the sample estimate of the largest rooms took longer than sampleStatementTimeoutMs allows",
+          { option: "sampleStatementTimeoutMs", timeoutMs: error.timeoutMs },
+        )
+      : error;
+  });
   for (const hidden of estimate.hiddenTables) {
     context.logger.warn(hiddenTableDetails(hidden, estimator), hiddenTableMessage(hidden, estimator));
   }

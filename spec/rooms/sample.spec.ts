@@ -134,6 +134,20 @@ describe("sample estimator time limit", () => {
     expect(records[0]?.details).toMatchObject({ option: "sampleStatementTimeoutMs", timeoutMs: 300 });
   });
 
+  test("columns with odd names are quoted, and their bytes counted", async () => {
+    const app = createTestApp({ knex: db.current.knex, authCheck: anyAdmin });
+    const before = await request(app).get(`${LARGEST_ROOMS}?estimator=sample`).set("Authorization", "Bearer any");
+    await db.current.knex.raw(`ALTER TABLE events ADD COLUMN "we""ird; col" text DEFAULT repeat('x', 500)`);
+    try {
+      const after = await request(app).get(`${LARGEST_ROOMS}?estimator=sample`).set("Authorization", "Bearer any");
+      expect(after.status).toBe(200);
+      // The new column makes events' rows heavier, shifting shares towards the rooms with most events.
+      expect(after.text).not.toBe(before.text);
+    } finally {
+      await db.current.knex.raw(`ALTER TABLE events DROP COLUMN "we""ird; col"`);
+    }
+  });
+
   test("the timeout ends with the estimate: the connection's own setting is untouched", async () => {
     const res = await request(createTestApp({ knex: db.current.knex, authCheck: anyAdmin, sampleStatementTimeoutMs: 300 }))
       .get(`${LARGEST_ROOMS}?estimator=sample`)
