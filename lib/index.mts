@@ -13,5 +13,6 @@ export {
   usersMediaResponseSchema,
   matrixErrorSchema,
   buildOpenApiDocument,
+  roomsQuerySchema,
 } from "./index.js";
 export type * from "./index.js";

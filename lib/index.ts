@@ -7,6 +7,7 @@ export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";
 export { usersMediaResponseSchema, matrixErrorSchema } from "./responses";
 export { buildOpenApiDocument, type OpenApiOptions } from "./openapi";
+export { roomsQuerySchema, type RoomsQuery } from "./params/rooms";
 export type {
   AuthCheck,
   Requester,
@@ -14,4 +15,5 @@ export type {
   UserMediaUsage,
   UsersMediaResponse,
   LargestRoomsResponse,
+  RoomsEstimator,
 } from "./types";

@@ -4,7 +4,7 @@
 import type { Knex } from "knex";
 import { consoleLogger, type Logger } from "./logger";
 import { describeClient, detectDialect, type Dialect } from "./storage/dialect";
-import type { AuthCheck, StatisticsRouterOptions } from "./types";
+import type { AuthCheck, RoomsEstimator, StatisticsRouterOptions } from "./types";
 
 /** The options with every default filled in and every value checked. */
 export interface ResolvedOptions {
@@ -14,7 +14,14 @@ export interface ResolvedOptions {
   stateKnex: Knex;
   cors: boolean;
   logger: Logger;
+  roomsEstimator: RoomsEstimator;
+  sampleStatementTimeoutMs: number;
 }
+
+const ROOMS_ESTIMATORS: readonly RoomsEstimator[] = ["planner", "sample"];
+
+// PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
+const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
 
 // The compiler fails here when an option is added to the public type and not to this list.
 const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
@@ -23,6 +30,8 @@ const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
   stateKnex: true,
   cors: true,
   logger: true,
+  roomsEstimator: true,
+  sampleStatementTimeoutMs: true,
 };
 
 export function resolveOptions(options: StatisticsRouterOptions): ResolvedOptions {
@@ -34,7 +43,8 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       throw new TypeError(`createStatisticsRouter: unknown option "${key}"`);
     }
   }
-  const { knex, authCheck, stateKnex, cors, logger } = options;
+  const { knex, authCheck, stateKnex, cors, logger, roomsEstimator, sampleStatementTimeoutMs } =
+    options;
 
   if (knex === undefined) throw new TypeError('createStatisticsRouter: option "knex" is required');
   requireKnex("knex", knex);
@@ -59,6 +69,23 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       'createStatisticsRouter: option "logger" must have error, warn and info methods',
     );
   }
+  if (roomsEstimator !== undefined && !ROOMS_ESTIMATORS.includes(roomsEstimator)) {
+    throw new TypeError(
+      'createStatisticsRouter: option "roomsEstimator" must be "planner" or "sample"',
+    );
+  }
+  if (
+    sampleStatementTimeoutMs !== undefined &&
+    !(
+      Number.isInteger(sampleStatementTimeoutMs) &&
+      sampleStatementTimeoutMs > 0 &&
+      sampleStatementTimeoutMs <= MAX_STATEMENT_TIMEOUT_MS
+    )
+  ) {
+    throw new TypeError(
+      `createStatisticsRouter: option "sampleStatementTimeoutMs" must be a positive integer of milliseconds, at most ${MAX_STATEMENT_TIMEOUT_MS}`,
+    );
+  }
   return {
     knex,
     dialect,
@@ -66,6 +93,8 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
     stateKnex: stateKnex ?? knex,
     cors: cors ?? true,
     logger: logger ?? consoleLogger,
+    roomsEstimator: roomsEstimator ?? "planner",
+    sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? 10_000,
   };
 }
 

@@ -7,14 +7,18 @@ import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
 import { rawQueryOf, type RawQuery } from "./http/query-string";
 import { sendError, sendJson } from "./http/respond";
+import { largestRoomsStatistics } from "./endpoints/rooms";
 import { usersMediaStatistics } from "./endpoints/users-media";
 import { resolveOptions, type ResolvedOptions } from "./options";
+import { isPostgres } from "./storage/dialect";
+import { createRoomsStore } from "./storage/rooms-store";
 import { createUsersMediaStore } from "./storage/users-media-store";
 import type { StatisticsRouterOptions } from "./types";
 
 /** The paths the router serves, relative to where it is mounted (normally `/_synapse/admin`). */
 export const STATISTICS_PATHS = {
   usersMedia: "/v1/statistics/users/media",
+  largestRooms: "/v1/statistics/database/rooms",
 } as const;
 
 type Endpoint = (query: RawQuery) => Promise<unknown>;
@@ -26,8 +30,18 @@ type Endpoint = (query: RawQuery) => Promise<unknown>;
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
   const usersMediaStore = createUsersMediaStore(resolved.knex, resolved.dialect);
+  const largestRooms = {
+    // CockroachDB and the like say `postgresql` too; they are not what the estimate reads.
+    postgres: isPostgres(resolved.knex) && isPostgres(resolved.stateKnex),
+    store: createRoomsStore(resolved.knex, resolved.stateKnex, {
+      sampleStatementTimeoutMs: resolved.sampleStatementTimeoutMs,
+    }),
+    defaultEstimator: resolved.roomsEstimator,
+    logger: resolved.logger,
+  };
   const endpoints: Record<string, Endpoint> = {
     [STATISTICS_PATHS.usersMedia]: (query) => usersMediaStatistics(query, usersMediaStore),
+    [STATISTICS_PATHS.largestRooms]: (query) => largestRoomsStatistics(query, largestRooms),
   };
 
   // Synapse's paths are exact: no trailing slash, no other case.

@@ -22,6 +22,15 @@ export type AuthCheck = (
   req: Request,
 ) => Requester | null | Promise<Requester | null>;
 
+/**
+ * How the largest-rooms endpoint estimates each room's share of the database:
+ * - `planner`: Synapse's own arithmetic on PostgreSQL's planner statistics (`pg_stats`); the
+ *   same numbers as Synapse, as fresh as the last ANALYZE of each table.
+ * - `sample`: a page sample of about 30,000 rows per room table, each row weighted by its
+ *   bytes; reads the tables as they are now.
+ */
+export type RoomsEstimator = "planner" | "sample";
+
 /** Options of `createStatisticsRouter`. */
 export interface StatisticsRouterOptions {
   /** The main Synapse database (PostgreSQL through `pg`, or SQLite). Required. */
@@ -41,6 +50,17 @@ export interface StatisticsRouterOptions {
   cors?: boolean;
   /** Where details of unexpected failures go (never to the client). Default: stderr. */
   logger?: Logger;
+  /**
+   * The estimator of `GET /v1/statistics/database/rooms` when the request does not choose one
+   * with its `estimator` query parameter. Default: `"planner"` (Synapse's numbers).
+   */
+  roomsEstimator?: RoomsEstimator;
+  /**
+   * The PostgreSQL statement timeout, in milliseconds, of each statement of the `sample`
+   * estimator; a sample that takes longer is a 500 (and a log line naming this option).
+   * A positive integer, at most 2147483647. Default: `10000`.
+   */
+  sampleStatementTimeoutMs?: number;
 }
 
 /** One row of the users' media statistics. */
@@ -64,5 +84,6 @@ export interface UsersMediaResponse {
 
 /** The body of `GET /v1/statistics/database/rooms`. */
 export interface LargestRoomsResponse {
+  /** At most 10 rooms, largest first; ties by room_id in byte order. Sizes are bytes. */
   rooms: Array<{ room_id: string; estimated_size: number }>;
 }

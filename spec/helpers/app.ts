@@ -11,6 +11,7 @@ export type ExpressMajor = "express5" | "express4";
 export const EXPRESS_MAJORS: readonly ExpressMajor[] = ["express5", "express4"];
 
 export const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
+export const LARGEST_ROOMS = "/_synapse/admin/v1/statistics/database/rooms";
 
 export interface TestAppOptions extends Partial<StatisticsRouterOptions> {
   knex: Knex;

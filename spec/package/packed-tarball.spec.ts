@@ -41,6 +41,7 @@ const EXPORTS = [
   "consoleLogger",
   "createStatisticsRouter",
   "matrixErrorSchema",
+  "roomsQuerySchema",
   "silentLogger",
   "synapseAccessTokenAuth",
   "usersMediaQuerySchema",

@@ -31,6 +31,13 @@ describe("router options", () => {
     ["cors not a boolean", { knex, authCheck, cors: "yes" }, /option "cors" must be a boolean/],
     ["logger without methods", { knex, authCheck, logger: { log() {} } }, /option "logger" must have error, warn and info/],
     ["an unknown option", { knex, authCheck, corsOrigin: "*" }, /unknown option "corsOrigin"/],
+    ["roomsEstimator not an estimator", { knex, authCheck, roomsEstimator: "exact" }, /option "roomsEstimator" must be "planner" or "sample"/],
+    ["roomsEstimator not a string", { knex, authCheck, roomsEstimator: 1 }, /option "roomsEstimator" must be "planner" or "sample"/],
+    ["sampleStatementTimeoutMs zero", { knex, authCheck, sampleStatementTimeoutMs: 0 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
+    ["sampleStatementTimeoutMs negative", { knex, authCheck, sampleStatementTimeoutMs: -5 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
+    ["sampleStatementTimeoutMs fractional", { knex, authCheck, sampleStatementTimeoutMs: 1.5 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
+    ["sampleStatementTimeoutMs a string", { knex, authCheck, sampleStatementTimeoutMs: "1000" }, /option "sampleStatementTimeoutMs" must be a positive integer/],
+    ["sampleStatementTimeoutMs beyond PostgreSQL's limit", { knex, authCheck, sampleStatementTimeoutMs: 2 ** 31 }, /option "sampleStatementTimeoutMs".*at most 2147483647/],
     ["a MySQL knex", { knex: fakeKnex("mysql", "mysql2"), authCheck }, /must use PostgreSQL \(pg\) or SQLite.*not mysql\/mysql2/],
     ["a CockroachDB knex", { knex: fakeKnex("postgresql", "cockroachdb"), authCheck }, /not postgresql\/cockroachdb/],
   ])("%s throws a TypeError naming it", (_name, options, message) => {
@@ -40,8 +47,25 @@ describe("router options", () => {
 
   test("undefined optional options mean their defaults", () => {
     expect(() =>
-      createStatisticsRouter({ knex, authCheck, stateKnex: undefined, cors: undefined, logger: undefined }),
+      createStatisticsRouter({
+        knex,
+        authCheck,
+        stateKnex: undefined,
+        cors: undefined,
+        logger: undefined,
+        roomsEstimator: undefined,
+        sampleStatementTimeoutMs: undefined,
+      }),
     ).not.toThrow();
+  });
+
+  test.each<[string, Partial<StatisticsRouterOptions>]>([
+    ["roomsEstimator planner", { roomsEstimator: "planner" }],
+    ["roomsEstimator sample", { roomsEstimator: "sample" }],
+    ["the shortest sampleStatementTimeoutMs", { sampleStatementTimeoutMs: 1 }],
+    ["the longest sampleStatementTimeoutMs", { sampleStatementTimeoutMs: 2_147_483_647 }],
+  ])("%s is accepted", (_name, extra) => {
+    expect(() => createStatisticsRouter({ knex, authCheck, ...extra })).not.toThrow();
   });
 });
 

@@ -1,0 +1,62 @@
+// GET /v1/statistics/database/rooms: PostgreSQL check, parameters, estimate, warnings, body.
+
+import { requiresPostgres } from "../errors";
+import type { RawQuery } from "../http/query-string";
+import { InternalFailure } from "../http/respond";
+import type { Logger } from "../logger";
+import { parseRoomsQuery } from "../params/rooms";
+import { SampleTimeoutError } from "../storage/rooms-sample";
+import type { RoomsStore } from "../storage/rooms-store";
+import type { HiddenTable } from "../storage/rooms-tables";
+import type { LargestRoomsResponse, RoomsEstimator } from "../types";
+
+export interface LargestRoomsContext {
+  /** Whether the main and the state database are both real PostgreSQL. */
+  postgres: boolean;
+  store: RoomsStore;
+  /** The router's `roomsEstimator`, used when the request names none. */
+  defaultEstimator: RoomsEstimator;
+  logger: Logger;
+}
+
+export async function largestRoomsStatistics(
+  query: RawQuery,
+  context: LargestRoomsContext,
+): Promise<LargestRoomsResponse> {
+  // Synapse refuses before reading anything: the estimate is made of PostgreSQL internals.
+  if (!context.postgres) throw requiresPostgres();
+  const params = parseRoomsQuery(query);
+  const estimator = params.estimator ?? context.defaultEstimator;
+  const estimate = await context.store.largest(estimator).catch((error: unknown) => {
+    throw error instanceof SampleTimeoutError
+      ? new InternalFailure(
+          "the sample estimate of the largest rooms took longer than sampleStatementTimeoutMs allows",
+          { option: "sampleStatementTimeoutMs", timeoutMs: error.timeoutMs },
+        )
+      : error;
+  });
+  for (const hidden of estimate.hiddenTables) {
+    context.logger.warn(hiddenTableDetails(hidden, estimator), hiddenTableMessage(hidden, estimator));
+  }
+  return { rooms: estimate.rooms };
+}
+
+// Without these warnings a sidecar role lacking SELECT gets a plausible, silently short list.
+function hiddenTableMessage(hidden: HiddenTable, estimator: RoomsEstimator): string {
+  const table = `${hidden.schema}.${hidden.table}`;
+  const what = estimator === "planner" ? "its planner statistics" : "its rows";
+  return hidden.reason === "privilege"
+    ? `largest rooms leave out table ${table}: role ${hidden.role} lacks the SELECT privilege on it, so PostgreSQL hides ${what}; grant SELECT on ${table} to ${hidden.role}`
+    : `largest rooms leave out table ${table}: row-level security hides ${what} from role ${hidden.role}`;
+}
+
+function hiddenTableDetails(hidden: HiddenTable, estimator: RoomsEstimator): Record<string, unknown> {
+  return {
+    table: hidden.table,
+    schema: hidden.schema,
+    role: hidden.role,
+    reason: hidden.reason,
+    ...(hidden.reason === "privilege" ? { missingPrivilege: "SELECT" } : {}),
+    estimator,
+  };
+}
