@@ -11,6 +11,7 @@ export {
   silentLogger,
   usersMediaQuerySchema,
   usersMediaResponseSchema,
+  largestRoomsResponseSchema,
   matrixErrorSchema,
   buildOpenApiDocument,
   roomsQuerySchema,

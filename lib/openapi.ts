@@ -2,8 +2,9 @@
 // parameters, so the document cannot describe a parameter the router does not read.
 
 import { STATISTICS_PATHS } from "./router";
+import { roomsQuerySchema } from "./params/rooms";
 import { usersMediaQuerySchema } from "./params/users-media";
-import { matrixErrorSchema, usersMediaResponseSchema } from "./responses";
+import { largestRoomsResponseSchema, matrixErrorSchema, usersMediaResponseSchema } from "./responses";
 
 interface ParameterSchema {
   type: string;
@@ -70,6 +71,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       schemas: {
         MatrixError: matrixErrorSchema,
         UsersMediaResponse: usersMediaResponseSchema,
+        LargestRoomsResponse: largestRoomsResponseSchema,
       },
     },
     paths: {
@@ -86,6 +88,25 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
               },
             },
             "400": errorResponse("M_INVALID_PARAM: a parameter breaks its rule"),
+            ...ERROR_RESPONSES,
+          },
+        },
+      },
+      [`${mount}${STATISTICS_PATHS.largestRooms}`]: {
+        get: {
+          operationId: "getLargestRooms",
+          summary: "The 10 rooms estimated to take the most database space (PostgreSQL only)",
+          parameters: queryParameters(roomsQuerySchema as QuerySchemaLike),
+          responses: {
+            "200": {
+              description: "At most 10 rooms, largest first",
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/LargestRoomsResponse" } },
+              },
+            },
+            "400": errorResponse(
+              "M_UNKNOWN \"Endpoint requires using PostgreSQL\" on SQLite, or M_INVALID_PARAM for a bad estimator",
+            ),
             ...ERROR_RESPONSES,
           },
         },

@@ -39,3 +39,24 @@ export const matrixErrorSchema = {
   required: ["errcode", "error"],
   additionalProperties: false,
 } as const;
+
+export const largestRoomsResponseSchema = {
+  type: "object",
+  properties: {
+    rooms: {
+      type: "array",
+      maxItems: 10,
+      items: {
+        type: "object",
+        properties: {
+          room_id: { type: "string" },
+          estimated_size: { type: "integer", minimum: 0 },
+        },
+        required: ["room_id", "estimated_size"],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ["rooms"],
+  additionalProperties: false,
+} as const;
