@@ -13,6 +13,8 @@ export function synapseAccessTokenAuth(db: Knex, now: () => number = Date.now): 
     throw new TypeError("synapseAccessTokenAuth: the argument must be a knex instance");
   }
   return async (accessToken) => {
+    // No stored token holds a NUL, and PostgreSQL refuses one in a text parameter outright.
+    if (accessToken.includes("\0")) return null;
     const owner = await findAccessTokenOwner(db, accessToken);
     if (owner === undefined) return null;
     if (owner.validUntilMs !== null && owner.validUntilMs < now()) return null;

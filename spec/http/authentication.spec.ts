@@ -106,6 +106,12 @@ describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
     expect(authCheck).not.toHaveBeenCalled();
   });
 
+  test("a token holding a NUL is 401 M_UNKNOWN_TOKEN, not a database error", async () => {
+    // Found by the generated-requests suite: PostgreSQL rejects NUL in a text parameter.
+    expectError(await request(app()).get(`${USERS_MEDIA}?access_token=%00`), 401, "M_UNKNOWN_TOKEN");
+    expectError(await request(app()).get(`${USERS_MEDIA}?access_token=a%00b`), 401, "M_UNKNOWN_TOKEN");
+  });
+
   test("authentication is checked before parameters: 401 and 403 win over 400", async () => {
     expectError(await request(app()).get(`${USERS_MEDIA}?limit=abc`), 401, "M_MISSING_TOKEN");
     const forbidden = await request(app())
