@@ -9,6 +9,9 @@ module.exports = {
   },
   globalSetup: "<rootDir>/spec/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/spec/helpers/global-teardown.ts",
+  // The log audit (spec/audit) runs last and waits for every other file to finish.
+  testSequencer: "<rootDir>/spec/helpers/sequencer.cjs",
+  setupFilesAfterEnv: ["<rootDir>/spec/helpers/mark-done.ts"],
   testTimeout: 60000,
   // Two cores: more workers only queue on the same CPUs and the shared PostgreSQL server.
   maxWorkers: 2,

@@ -19,6 +19,7 @@ import { openDatabase, parseDatabaseTarget } from "../../lib/cli/database";
 import { silentLogger } from "../../lib/logger";
 import { startCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
+import { TEST_SECRETS } from "../helpers/test-run";
 
 const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
 const DATASET = randomMediaDataset({ seed: 77, users: 25 });
@@ -79,7 +80,7 @@ describe("a PostgreSQL role with only SELECT", () => {
     await insertAccounts(scratch.knex, STANDARD_ACCOUNTS);
     await insertMediaDataset(scratch.knex, DATASET);
     await scratch.knex.raw(`DROP ROLE IF EXISTS ${role}`);
-    await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD 'reader-password'`);
+    await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${TEST_SECRETS.readerPassword}'`);
     await scratch.knex.raw(`GRANT CONNECT ON DATABASE ${scratch.name} TO ${role}`);
     await scratch.knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
     await scratch.knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
@@ -95,7 +96,7 @@ describe("a PostgreSQL role with only SELECT", () => {
   test("serves every kind of request through the CLI", async () => {
     const url = new URL(scratch.url);
     url.username = role;
-    url.password = "reader-password";
+    url.password = TEST_SECRETS.readerPassword;
     const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
     try {
       for (const query of [

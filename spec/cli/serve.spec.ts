@@ -18,6 +18,7 @@ import {
 } from "../../fixtures";
 import { runCliToEnd, startCli, type RunningCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
+import { TEST_SECRETS } from "../helpers/test-run";
 
 const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
 const DATASET = randomMediaDataset({ seed: 4, users: 30 });
@@ -96,10 +97,10 @@ describe("serve on a SQLite database", () => {
     await fetch(`${cli.baseUrl}${USERS_MEDIA}?access_token=${STANDARD_TOKENS.admin}`);
     await fetch(`${cli.baseUrl}${USERS_MEDIA}?acc%65ss_token=${STANDARD_TOKENS.admin}`);
     await fetch(`${cli.baseUrl}${USERS_MEDIA}`, authorized);
-    await fetch(`${cli.baseUrl}${USERS_MEDIA}?access_token=syt_not_a_real_one_42`);
+    await fetch(`${cli.baseUrl}${USERS_MEDIA}?access_token=${TEST_SECRETS.unknownQueryToken}`);
     await new Promise((done) => setTimeout(done, 100));
     const { stdout, stderr } = cli.output();
-    for (const token of [STANDARD_TOKENS.admin, "syt_not_a_real_one_42"]) {
+    for (const token of [STANDARD_TOKENS.admin, TEST_SECRETS.unknownQueryToken]) {
       expect(stdout).not.toContain(token);
       expect(stderr).not.toContain(token);
     }
@@ -244,10 +245,10 @@ describe("serve with a bad --database", () => {
 
   test("an unreachable server names the server and the reason", () => {
     const result = fails(
-      ["--database", "postgres://stats:hunter2@127.0.0.1:1/synapse"],
+      ["--database", `postgres://stats:${TEST_SECRETS.urlPassword}@127.0.0.1:1/synapse`],
       /^synapse-admin-statistics: cannot connect to postgres:\/\/stats:\*\*\*@127\.0\.0\.1:1\/synapse: connection refused/,
     );
-    expect(result.stderr).not.toContain("hunter2");
+    expect(result.stderr).not.toContain(TEST_SECRETS.urlPassword);
   });
 
   test("a database that does not exist says so", () => {
@@ -271,10 +272,10 @@ describe("serve with a bad --database", () => {
       await admin.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD 'right-password'`);
       try {
         url.username = role;
-        url.password = "wrong-password";
+        url.password = TEST_SECRETS.wrongPassword;
         url.pathname = `/${admin.name}`;
         const result = runCliToEnd(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
-        expect(result.stderr).not.toContain("wrong-password");
+        expect(result.stderr).not.toContain(TEST_SECRETS.wrongPassword);
         if (/password authentication failed/.test(result.stderr)) {
           expect(result.status).toBe(1);
           expect(result.stderr.trim().split("\n")).toHaveLength(1);

@@ -6,6 +6,7 @@ import type { Knex } from "knex";
 import { createStatisticsRouter, synapseAccessTokenAuth } from "../../lib";
 import type { Logger } from "../../lib/logger";
 import type { StatisticsRouterOptions } from "../../lib/types";
+import { captureLog } from "./test-run";
 
 export type ExpressMajor = "express5" | "express4";
 export const EXPRESS_MAJORS: readonly ExpressMajor[] = ["express5", "express4"];
@@ -52,6 +53,7 @@ export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
     (level: keyof Logger) =>
     (details: Record<string, unknown>, message: string): void => {
       records.push({ level, details, message });
+      captureLog("router", JSON.stringify({ level, message, ...details }));
     };
   return { logger: { error: record("error"), warn: record("warn"), info: record("info") }, records };
 }

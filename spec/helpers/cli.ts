@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
+import { captureLog } from "./test-run";
 
 export const CLI = resolve(__dirname, "../../dist/lib/cli/main.js");
 
@@ -46,7 +47,12 @@ export async function startCli(
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const exited = new Promise<number | null>((done) =>
+    child.once("close", (code) => {
+      captureLog("cli", `${stdout}\n${stderr}`);
+      done(code);
+    }),
+  );
   const logs = () =>
     stdout
       .split("\n")
@@ -92,5 +98,6 @@ export function runCliToEnd(
     encoding: "utf8",
     timeout: 60_000,
   });
+  captureLog("cli", `${result.stdout}\n${result.stderr}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

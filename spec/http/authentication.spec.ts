@@ -5,6 +5,7 @@ import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, EXPRESS_MAJORS, recordingLogger, USERS_MEDIA } from "../helpers/app";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { TEST_SECRETS } from "../helpers/test-run";
 import { rawRequest } from "../helpers/raw-http";
 
 const expectError = (res: request.Response, status: number, errcode: string): void => {
@@ -138,14 +139,14 @@ describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
       req.path.endsWith("/users/media") ? { userId: "@a:test", admin: true } : null,
     );
     const server = createTestApp({ knex: db.current.knex, authCheck });
-    await request(server).get(USERS_MEDIA).set("Authorization", "Bearer tok-123");
+    await request(server).get(USERS_MEDIA).set("Authorization", `Bearer ${TEST_SECRETS.tokenPassedToAuthCheck}`);
     expect(authCheck).toHaveBeenCalledTimes(1);
-    expect(authCheck.mock.calls[0]?.[0]).toBe("tok-123");
+    expect(authCheck.mock.calls[0]?.[0]).toBe(TEST_SECRETS.tokenPassedToAuthCheck);
   });
 
   test("authCheck throwing is 500 M_UNKNOWN with a generic body; the log has no token", async () => {
     const { logger, records } = recordingLogger();
-    const secret = "tok-secret-7f3a";
+    const secret = TEST_SECRETS.thrownToken;
     const server = createTestApp({
       knex: db.current.knex,
       logger,
@@ -191,13 +192,13 @@ describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
       const res = await request(server)
         .get(USERS_MEDIA)
         .query({ search_term: "needle" })
-        .set("Authorization", "Bearer tok-db-fail");
+        .set("Authorization", `Bearer ${TEST_SECRETS.databaseFailureToken}`);
       expectError(res, 500, "M_UNKNOWN");
       expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
       const logged = JSON.stringify(records);
       expect(logged).toContain("local_media_repository");
       expect(logged).not.toMatch(/select|SELECT/);
-      expect(logged).not.toContain("tok-db-fail");
+      expect(logged).not.toContain(TEST_SECRETS.databaseFailureToken);
       expect(logged).not.toMatch(/\n\s+at /);
     } finally {
       await db.current.knex.schema.renameTable("lmr_away", "local_media_repository");
