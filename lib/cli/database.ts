@@ -44,10 +44,12 @@ export interface OpenOptions {
 
 /** A knex instance for the target; nothing is connected until the first query. */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<Knex> {
+  // knex hands its own warnings over with stack traces inside the text: keep the first line.
+  const firstLine = (message: unknown): string => `knex: ${String(message).split("\n", 1)[0] ?? ""}`;
   const log = {
-    warn: (message: unknown) => options.logger.warn({}, `knex: ${String(message)}`),
-    error: (message: unknown) => options.logger.error({}, `knex: ${String(message)}`),
-    deprecate: (message: unknown) => options.logger.warn({}, `knex: ${String(message)}`),
+    warn: (message: unknown) => options.logger.warn({}, firstLine(message)),
+    error: (message: unknown) => options.logger.error({}, firstLine(message)),
+    deprecate: (message: unknown) => options.logger.warn({}, firstLine(message)),
     debug: () => undefined,
   };
   if (target.kind === "postgres") {

@@ -78,7 +78,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
     const signal = await stop;
     logger.info({ signal }, "stopping: no new connections, finishing requests in flight");
-    await drain(server, app, options.drainTimeoutMs ?? 10_000);
+    await drain(server, app, pools, options.drainTimeoutMs ?? 10_000);
   } finally {
     await Promise.all(pools.map((pool) => pool.destroy()));
   }
@@ -148,18 +148,36 @@ function firstSignal(): Promise<string> {
   });
 }
 
-/** Stops accepting, lets requests in flight finish (up to `timeoutMs`), then closes the rest. */
-async function drain(server: Server, app: express.Express, timeoutMs: number): Promise<void> {
+/**
+ * Stops accepting, lets requests in flight finish (up to `timeoutMs`), then closes the rest.
+ * A request whose client has gone still has its queries running or queued: the pools are
+ * waited on too, so that closing them does not fail work that would have completed.
+ */
+async function drain(server: Server, app: express.Express, pools: readonly Knex[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   app.locals.stopping = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
   });
-  await Promise.race([closed, deadline]);
+  await Promise.race([closed, expired]);
+  while (Date.now() < deadline && pools.some(isBusy)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  server.closeAllConnections();
   clearTimeout(timer);
+}
+
+interface PoolState {
+  numUsed(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+
+/** Whether a knex pool has queries running or waiting for a connection. */
+function isBusy(db: Knex): boolean {
+  const pool = (db.client as { pool?: PoolState | null }).pool;
+  return pool != null && pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates() > 0;
 }

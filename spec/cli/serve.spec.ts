@@ -226,6 +226,23 @@ describe("serve on PostgreSQL", () => {
     expect(sessions.rows).toHaveLength(0);
   });
 
+  test("on SIGTERM, queries of a request whose client left still finish before the pools close", async () => {
+    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", database.url]);
+    expect((await fetch(`${cli.baseUrl}${USERS_MEDIA}`, authorized)).status).toBe(200);
+    const release = await lockMedia();
+    const abandoned = new AbortController();
+    const request = fetch(`${cli.baseUrl}${USERS_MEDIA}?order_by=media_length`, { ...authorized, signal: abandoned.signal }).catch(() => "aborted");
+    await new Promise((done) => setTimeout(done, 300));
+    abandoned.abort();
+    expect(await request).toBe("aborted");
+    cli.process.kill("SIGTERM");
+    await new Promise((done) => setTimeout(done, 300));
+    await release();
+    expect(await cli.exited).toBe(0);
+    // Nothing failed: the query waited on the lock, ran, and only then were the pools closed.
+    expect(cli.logs().filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+
   test("SIGINT stops an idle service with exit code 0", async () => {
     const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", database.url]);
     expect(await cli.stop("SIGINT")).toBe(0);
