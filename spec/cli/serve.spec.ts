@@ -230,11 +230,14 @@ describe("serve on PostgreSQL", () => {
     const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", database.url]);
     expect((await fetch(`${cli.baseUrl}${USERS_MEDIA}`, authorized)).status).toBe(200);
     const release = await lockMedia();
+    // More requests than the pool's 10 connections: some run into the lock, the rest queue.
     const abandoned = new AbortController();
-    const request = fetch(`${cli.baseUrl}${USERS_MEDIA}?order_by=media_length`, { ...authorized, signal: abandoned.signal }).catch(() => "aborted");
-    await new Promise((done) => setTimeout(done, 300));
+    const requests = Array.from({ length: 15 }, () =>
+      fetch(`${cli.baseUrl}${USERS_MEDIA}?order_by=media_length`, { ...authorized, signal: abandoned.signal }).catch(() => "aborted"),
+    );
+    await new Promise((done) => setTimeout(done, 500));
     abandoned.abort();
-    expect(await request).toBe("aborted");
+    expect(await Promise.all(requests)).toEqual(Array(15).fill("aborted"));
     cli.process.kill("SIGTERM");
     await new Promise((done) => setTimeout(done, 300));
     await release();
