@@ -13,5 +13,11 @@ export {
   usersMediaResponseSchema,
   matrixErrorSchema,
   buildOpenApiDocument,
+  detectMediaUsageSummary,
+  installMediaUsageSummary,
+  uninstallMediaUsageSummary,
+  verifyMediaUsageSummary,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  MediaUsageSummaryError,
 } from "./index.js";
 export type * from "./index.js";

@@ -7,6 +7,19 @@ export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";
 export { usersMediaResponseSchema, matrixErrorSchema } from "./responses";
 export { buildOpenApiDocument, type OpenApiOptions } from "./openapi";
+export {
+  detectMediaUsageSummary,
+  installMediaUsageSummary,
+  uninstallMediaUsageSummary,
+  verifyMediaUsageSummary,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  MediaUsageSummaryError,
+  type MediaUsageDrift,
+  type MediaUsageSummaryFailure,
+  type MediaUsageSummaryInstallResult,
+  type MediaUsageSummaryReport,
+  type MediaUsageTotals,
+} from "./summary/media-usage-summary";
 export type {
   AuthCheck,
   Requester,

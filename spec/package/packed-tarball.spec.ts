@@ -35,16 +35,22 @@ afterAll(() => {
 
 const EXPORTS = [
   "Errcode",
+  "MEDIA_USAGE_SUMMARY_TABLE",
   "MatrixError",
+  "MediaUsageSummaryError",
   "STATISTICS_PATHS",
   "buildOpenApiDocument",
   "consoleLogger",
   "createStatisticsRouter",
+  "detectMediaUsageSummary",
+  "installMediaUsageSummary",
   "matrixErrorSchema",
   "silentLogger",
   "synapseAccessTokenAuth",
+  "uninstallMediaUsageSummary",
   "usersMediaQuerySchema",
   "usersMediaResponseSchema",
+  "verifyMediaUsageSummary",
 ];
 
 test("the tarball holds the build, the README and the license, and no tests or sources", () => {
