@@ -106,7 +106,7 @@ const totals = (value: MediaUsageTotals | null): string =>
   value === null ? "(no row)" : `${value.count} media, ${value.length} bytes`;
 
 /** What verify found, for a person: the stale triggers, and the drifted users in a table. */
-export function describeReport(report: MediaUsageSummaryReport): string {
+function describeReport(report: MediaUsageSummaryReport): string {
   const lines: string[] = [];
   if (!report.triggersPresent) {
     lines.push(

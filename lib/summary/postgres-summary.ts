@@ -241,18 +241,21 @@ async function shareWithMediaTableRoles(run: SqlRunner, schema: string, state: S
       await run.rows(`ALTER FUNCTION ${schema}.${name}() OWNER TO ${state.owner}`);
     }
   }
-  const grantees = await run.rows<{ grantee: string; writes: boolean }>(
+  const grantees = await run.rows<{ grantee: string; writes: boolean; truncates: boolean }>(
     `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee,
-            bool_or(a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')) AS writes
+            bool_or(a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE')) AS writes,
+            bool_or(a.privilege_type = 'TRUNCATE') AS truncates
        FROM pg_class m CROSS JOIN LATERAL aclexplode(m.relacl) AS a
       WHERE m.oid = to_regclass(?) AND a.grantee <> m.relowner
         AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
       GROUP BY a.grantee`,
     [media],
   );
-  for (const { grantee, writes } of grantees) {
-    const privileges = writes ? "SELECT, INSERT, UPDATE, DELETE, TRUNCATE" : "SELECT";
-    await run.rows(`GRANT ${privileges} ON ${summary} TO ${grantee}`);
+  for (const { grantee, writes, truncates } of grantees) {
+    // What the triggers do on their behalf: the upsert and the decrement read, insert, update
+    // and delete summary rows; the TRUNCATE trigger truncates the summary.
+    const privileges = ["SELECT", ...(writes ? ["INSERT", "UPDATE", "DELETE"] : []), ...(truncates ? ["TRUNCATE"] : [])];
+    await run.rows(`GRANT ${privileges.join(", ")} ON ${summary} TO ${grantee}`);
   }
 }
 

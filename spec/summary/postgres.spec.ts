@@ -178,6 +178,18 @@ describe("the summary and PostgreSQL roles", () => {
       [MEDIA_USAGE_SUMMARY_TABLE],
     );
     expect(owner.rows[0]?.owner).toBe(roles.owner);
+    const grants = await knex.raw<{ rows: Array<{ grantee: string; privileges: string }> }>(
+      `SELECT grantee, string_agg(privilege_type, ',' ORDER BY privilege_type) AS privileges
+         FROM information_schema.role_table_grants
+        WHERE table_name = ? AND grantee IN (?, ?, ?)
+        GROUP BY grantee`,
+      [MEDIA_USAGE_SUMMARY_TABLE, roles.writer, roles.reader, roles.stranger],
+    );
+    // The writer may not TRUNCATE the media table, so it may not truncate the summary either.
+    expect(Object.fromEntries(grants.rows.map((row) => [row.grantee, row.privileges]))).toEqual({
+      [roles.writer]: "DELETE,INSERT,SELECT,UPDATE",
+      [roles.reader]: "SELECT",
+    });
 
     const asOwner = connectAs(roles.owner);
     const asWriter = connectAs(roles.writer);
