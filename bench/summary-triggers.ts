@@ -22,10 +22,25 @@ import {
 } from "../fixtures";
 import { installMediaUsageSummary, verifyMediaUsageSummary } from "../lib";
 import { SUMMARY_STORAGE_PARAMETERS } from "../lib/summary/postgres-summary";
+import {
+  alternate,
+  armResults,
+  closeAll,
+  log,
+  makeArm,
+  msSince,
+  now,
+  openPostgresArm,
+  openSqliteArm,
+  round,
+  timeUploads,
+  type Arm,
+  type ArmResult,
+  type Kind,
+} from "./summary-bench-arms";
+import { report, type BackfillResult, type FormsSection, type InsertSection, type Results, type SizeResult } from "./summary-bench-report";
 import { createBulkMediaDatabase } from "./summary-bulk-media";
 import { useStatementLevelTriggers } from "./summary-statement-triggers";
-
-type Kind = "sqlite" | "postgres";
 
 interface Options {
   database: string | undefined;
@@ -109,100 +124,13 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-const began = Date.now();
-const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-const now = () => process.hrtime.bigint();
-const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
 // ---------------------------------------------------------------------------------------------
 // Databases
-
-/** Runs one statement with `?` placeholders straight on the driver's connection. */
-type Exec = (sql: string, values: ReadonlyArray<string | number | boolean | null>) => Promise<void>;
-
-interface Arm {
-  name: string;
-  db: Knex;
-  /** The timed statements go here: the driver itself, without knex's per-query work in the way. */
-  exec: Exec;
-  /** Milliseconds per block, in block order. */
-  blocks: number[];
-  close(): Promise<void>;
-}
-
-interface PgConnection {
-  query(text: string, values: ReadonlyArray<unknown>): Promise<unknown>;
-}
-interface SqliteConnection {
-  run(sql: string, values: ReadonlyArray<unknown>, done: (error: Error | null) => void): void;
-}
-
-/** An arm on `db`, holding one of its connections for the timed statements. */
-async function makeArm(name: string, db: Knex, kind: Kind): Promise<Arm> {
-  const connection: unknown = await db.client.acquireConnection();
-  const numbered = new Map<string, string>();
-  const exec: Exec =
-    kind === "postgres"
-      ? async (sql, values) => {
-          let text = numbered.get(sql);
-          if (text === undefined) {
-            let index = 0;
-            text = sql.replace(/\?/g, () => `$${++index}`);
-            numbered.set(sql, text);
-          }
-          await (connection as PgConnection).query(text, values);
-        }
-      : (sql, values) =>
-          new Promise((resolve, reject) =>
-            (connection as SqliteConnection).run(sql, values, (error) => (error ? reject(error) : resolve())),
-          );
-  return {
-    name,
-    db,
-    exec,
-    blocks: [],
-    async close() {
-      await db.client.releaseConnection(connection);
-      await db.destroy();
-    },
-  };
-}
 
 /** The raw rows of a statement on either driver. */
 async function rows<Row>(db: Knex, kind: Kind, sql: string, bindings: ReadonlyArray<string | number | null> = []): Promise<Row[]> {
   const result: unknown = await db.raw(sql, bindings as Knex.RawBinding[]);
   return kind === "postgres" ? (result as { rows: Row[] }).rows : (result as Row[]);
-}
-
-function openSqliteArm(file: string, synchronous: "NORMAL" | "FULL"): Knex {
-  return knexFactory({
-    client: "sqlite3",
-    connection: { filename: file },
-    useNullAsDefault: true,
-    // Two connections: one held for the timed statements, one for everything else.
-    pool: {
-      min: 1,
-      max: 2,
-      afterCreate: (connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) =>
-        connection.exec(`PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000;`, done),
-    },
-  });
-}
-
-function openPostgresArm(url: string, durable: boolean): Knex {
-  // Two connections: one held for the timed statements, one for everything else.
-  return openPostgres(url, {
-    min: 1,
-    max: 2,
-    afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) =>
-      connection.query(`SET synchronous_commit = ${durable ? "on" : "off"}`, (error) => done(error, connection)),
-  });
 }
 
 interface PostgresServer {
@@ -294,72 +222,8 @@ async function preload(db: Knex, kind: Kind, media: readonly MediaRow[]): Promis
   }
 }
 
-// Synapse's store_local_media: one row, in its own transaction.
-const UPLOAD =
-  "INSERT INTO local_media_repository (media_id, media_type, created_ts, upload_name, media_length, user_id, url_cache, authenticated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-
-async function upload(arm: Arm, rows: readonly MediaRow[], idPrefix = ""): Promise<number> {
-  const start = now();
-  for (const row of rows) {
-    await arm.exec(UPLOAD, [
-      idPrefix + row.media_id,
-      row.media_type ?? null,
-      row.created_ts,
-      row.upload_name ?? null,
-      row.media_length,
-      row.user_id,
-      row.url_cache ?? null,
-      false,
-    ]);
-  }
-  return msSince(start);
-}
-
-/** Runs `work` on every arm block after block, the arms' order rotating, and records each block's time. */
-async function alternate(arms: Arm[], blocks: number, work: (arm: Arm, block: number) => Promise<number>): Promise<void> {
-  for (let block = 0; block < blocks; block++) {
-    for (let turn = 0; turn < arms.length; turn++) {
-      const arm = arms[(block + turn) % arms.length] as Arm;
-      arm.blocks.push(await work(arm, block));
-    }
-    if ((block + 1) % 10 === 0 || block + 1 === blocks) log(`  block ${block + 1}/${blocks}`);
-  }
-}
-
-interface ArmResult {
-  arm: string;
-  operations: number;
-  totalMs: number;
-  microsPerOperation: number;
-  /** Median over blocks of this arm's time over the baseline arm's time in the same block. */
-  ratio: number;
-}
-
-function armResults(arms: Arm[], perBlock: number): ArmResult[] {
-  const baseline = arms[0] as Arm;
-  return arms.map((arm) => {
-    const totalMs = arm.blocks.reduce((sum, ms) => sum + ms, 0);
-    const operations = arm.blocks.length * perBlock;
-    return {
-      arm: arm.name,
-      operations,
-      totalMs: round(totalMs, 0),
-      microsPerOperation: round((totalMs * 1000) / operations, 1),
-      ratio: round(median(arm.blocks.map((ms, index) => ms / (baseline.blocks[index] as number))), 3),
-    };
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sections
-
-interface SizeResult {
-  settings: string;
-  bytesBefore: number;
-  bytesAfter: number;
-  autovacuumRuns: number;
-  deadRows: number;
-}
 
 async function summarySize(db: Knex): Promise<{ bytes: number; autovacuumRuns: number; deadRows: number }> {
   const [row] = await rows<{ bytes: string; runs: string | null; dead: string | null }>(
@@ -378,19 +242,6 @@ async function checkNoDrift(db: Knex, what: string, ownTriggers = true): Promise
   if (ownTriggers && !report.triggersPresent) throw new Error(`${what}: triggers missing`);
 }
 
-interface InsertSection {
-  inserts: ArmResult[];
-  durable: ArmResult[];
-  sizes: SizeResult[];
-}
-
-/** `uploads` in blocks of `block`, alternating between the arms. */
-async function timeUploads(arms: Arm[], uploads: readonly MediaRow[], block: number, idPrefix = ""): Promise<ArmResult[]> {
-  const blocks = Math.floor(uploads.length / block);
-  await alternate(arms, blocks, (arm, index) => upload(arm, uploads.slice(index * block, (index + 1) * block), idPrefix));
-  return armResults(arms, block);
-}
-
 /** A short run with a durable commit per upload, on arms opened for it (and closed after). */
 async function durableUploads(options: Options, workload: Workload, what: string, open: () => Promise<Arm[]>): Promise<ArmResult[]> {
   if (options.durable === 0) return [];
@@ -402,9 +253,6 @@ async function durableUploads(options: Options, workload: Workload, what: string
     await closeAll(arms);
   }
 }
-
-/** Closes every arm, whatever happened. */
-const closeAll = (arms: readonly Arm[]) => Promise.all(arms.map((arm) => arm.close().catch(() => undefined)));
 
 async function insertCostOnSqlite(options: Options, workload: Workload, dir: string): Promise<InsertSection> {
   log("SQLite: building the preloaded database");
@@ -488,12 +336,6 @@ async function insertCostOnPostgres(options: Options, workload: Workload, server
   return { inserts, durable, sizes };
 }
 
-interface FormsSection {
-  inserts: ArmResult[];
-  accessUpdates: ArmResult[];
-  purge: Array<{ arm: string; rows: number; ms: number }>;
-}
-
 async function triggerFormsOnPostgres(options: Options, workload: Workload, server: PostgresServer, template: string): Promise<FormsSection> {
   const arms = [
     await makeArm("no triggers", openPostgresArm(await createDatabase(server, `${template}_f_none`, template), false), "postgres"),
@@ -542,16 +384,6 @@ async function triggerFormsOnPostgres(options: Options, workload: Workload, serv
   }
 }
 
-interface BackfillResult {
-  database: Kind;
-  mediaRows: number;
-  users: number;
-  generateS: number;
-  installS: number;
-  verifyS: number;
-  summaryBytes: number | null;
-}
-
 async function backfill(kind: Kind, rowsWanted: number, open: () => Promise<{ db: Knex; close(): Promise<void> }>): Promise<BackfillResult> {
   const { db, close } = await open();
   try {
@@ -571,97 +403,6 @@ async function backfill(kind: Kind, rowsWanted: number, open: () => Promise<{ db
   } finally {
     await close();
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Report
-
-const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-
-function table(headers: string[], body: Array<Array<string | number>>): string {
-  const cells = [headers, ...body.map((row) => row.map(String))];
-  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? "").length)));
-  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
-  return [line(headers), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
-}
-
-interface Results {
-  startedAt: string;
-  environment: Record<string, string | number>;
-  options: Options;
-  inserts: Partial<Record<Kind, InsertSection>>;
-  forms?: FormsSection;
-  backfill: BackfillResult[];
-}
-
-function report(results: Results): string {
-  const out: string[] = [];
-  const insertRows: Array<Array<string | number>> = [];
-  for (const kind of ["sqlite", "postgres"] as const) {
-    const section = results.inserts[kind];
-    if (!section) continue;
-    for (const result of [...section.inserts, ...section.durable]) {
-      insertRows.push([kind, result.arm, result.operations, result.microsPerOperation, result.ratio.toFixed(3)]);
-    }
-  }
-  if (insertRows.length > 0) {
-    out.push(
-      `Uploads: single-row INSERTs, one transaction each, in alternating blocks of ${results.options.block} (ratio: median over blocks, against "without summary")`,
-      table(["database", "arm", "inserts", "µs/insert", "ratio"], insertRows),
-      "",
-    );
-  }
-  const sizes = results.inserts.postgres?.sizes ?? [];
-  if (sizes.length > 0) {
-    out.push(
-      `Summary table size (pg_total_relation_size) before and after the PostgreSQL insert run (autovacuum_naptime ${results.environment.postgresNaptime})`,
-      table(
-        ["autovacuum settings", "before", "after", "growth", "autovacuum runs", "dead rows at end"],
-        sizes.map((size) => [
-          size.settings,
-          megabytes(size.bytesBefore),
-          megabytes(size.bytesAfter),
-          `${(size.bytesAfter / size.bytesBefore).toFixed(1)}x`,
-          size.autovacuumRuns,
-          size.deadRows,
-        ]),
-      ),
-      "",
-    );
-  }
-  if (results.forms) {
-    const forms = results.forms;
-    out.push(
-      "Trigger forms on PostgreSQL (µs per operation; ratio against no triggers)",
-      table(
-        ["operation", ...forms.inserts.map((result) => result.arm)],
-        [
-          ["single-row INSERT", ...forms.inserts.map((result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`)],
-          ["single-row UPDATE of last_access_ts", ...forms.accessUpdates.map((result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`)],
-          [`one DELETE of ${forms.purge[0]?.rows ?? 0} rows (ms)`, ...forms.purge.map((result) => result.ms)],
-        ],
-      ),
-      "",
-    );
-  }
-  if (results.backfill.length > 0) {
-    out.push(
-      "install: backfill, indexes and triggers in one transaction (verify: a fresh aggregate compared with the summary)",
-      table(
-        ["database", "media rows", "users", "install", "verify", "summary size"],
-        results.backfill.map((result) => [
-          result.database,
-          result.mediaRows,
-          result.users,
-          `${result.installS} s`,
-          `${result.verifyS} s`,
-          result.summaryBytes === null ? "" : megabytes(result.summaryBytes),
-        ]),
-      ),
-      "",
-    );
-  }
-  return out.join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
