@@ -15,5 +15,11 @@ export {
   matrixErrorSchema,
   buildOpenApiDocument,
   roomsQuerySchema,
+  detectMediaUsageSummary,
+  installMediaUsageSummary,
+  uninstallMediaUsageSummary,
+  verifyMediaUsageSummary,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  MediaUsageSummaryError,
 } from "./index.js";
 export type * from "./index.js";

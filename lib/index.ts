@@ -8,6 +8,19 @@ export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-medi
 export { usersMediaResponseSchema, largestRoomsResponseSchema, matrixErrorSchema } from "./responses";
 export { buildOpenApiDocument, type OpenApiOptions } from "./openapi";
 export { roomsQuerySchema, type RoomsQuery } from "./params/rooms";
+export {
+  detectMediaUsageSummary,
+  installMediaUsageSummary,
+  uninstallMediaUsageSummary,
+  verifyMediaUsageSummary,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  MediaUsageSummaryError,
+  type MediaUsageDrift,
+  type MediaUsageSummaryFailure,
+  type MediaUsageSummaryInstallResult,
+  type MediaUsageSummaryReport,
+  type MediaUsageTotals,
+} from "./summary/media-usage-summary";
 export type {
   AuthCheck,
   Requester,

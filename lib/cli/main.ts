@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `synapse-admin-statistics` command: `serve` beside a real Synapse, `demo` on a generated
-// database. Every exit goes through `finish`, so failures are one line and a non-zero code.
+// database, `summary` to manage the opt-in per-user media summary. Every exit goes through
+// `finish`, so failures are one line and a non-zero code.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { runDemo } from "./demo";
 import { CliError, usageError } from "./errors";
 import { parseListen } from "./listen";
 import { serve } from "./serve";
+import { runSummaryCommand } from "./summary";
 
 const VERSION = (
   JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string }
@@ -23,6 +25,8 @@ Synapse's admin API statistics endpoints (users' media usage, largest rooms) as 
 Usage:
   synapse-admin-statistics serve [options]   serve them over a Synapse database
   synapse-admin-statistics demo [options]    serve them over a generated demo database
+  synapse-admin-statistics summary install|verify|uninstall --database <url|path>
+                                             manage the opt-in per-user media summary
   synapse-admin-statistics --help | --version
 
 serve options:
@@ -40,6 +44,15 @@ demo options:
                             instead of SQLite
   --data-dir <path>         where the demo keeps its database (default ./.demo)
   --listen, --log-level     as for serve
+
+summary commands (the only ones that write to the database):
+  install                   create the summary table and its triggers on
+                            local_media_repository, and fill it, in one transaction
+                            (uploads wait while it runs; reads go on)
+  verify                    compare it with local_media_repository; lists the users
+                            that differ and exits 1 if any do, or if it is stale
+  uninstall                 remove every object install created
+  --database <url|path>     as for serve (default: $DATABASE_URL)
 
 The service reads the database only: PostgreSQL sessions are read-only
 (default_transaction_read_only) and SQLite connections query_only, so a role with
@@ -69,6 +82,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   if (command === "serve") return runServe(rest);
   if (command === "demo") return runDemoCommand(rest);
+  if (command === "summary") return runSummaryCommand(rest, HELP);
   throw usageError(`unknown command "${command}"`);
 }
 

@@ -36,18 +36,24 @@ afterAll(() => {
 
 const EXPORTS = [
   "Errcode",
+  "MEDIA_USAGE_SUMMARY_TABLE",
   "MatrixError",
+  "MediaUsageSummaryError",
   "STATISTICS_PATHS",
   "buildOpenApiDocument",
   "consoleLogger",
   "createStatisticsRouter",
+  "detectMediaUsageSummary",
+  "installMediaUsageSummary",
   "largestRoomsResponseSchema",
   "matrixErrorSchema",
   "roomsQuerySchema",
   "silentLogger",
   "synapseAccessTokenAuth",
+  "uninstallMediaUsageSummary",
   "usersMediaQuerySchema",
   "usersMediaResponseSchema",
+  "verifyMediaUsageSummary",
 ];
 
 test("the tarball holds the build, the README and the license, and no tests or sources", () => {

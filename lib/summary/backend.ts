@@ -1,0 +1,44 @@
+// What each database's implementation of the summary provides, what it reports about the
+// summary's presence, and the little they share; the public functions pick one by dialect.
+
+import type { Knex } from "knex";
+import type { SqlRunner } from "./sql";
+
+export interface SummaryState {
+  /** local_media_repository exists. */
+  mediaTable: boolean;
+  /** The summary table exists. */
+  table: boolean;
+  /** This session may read the summary table (always true on SQLite). */
+  readable: boolean;
+  /** Triggers of the summary that are missing, or present but disabled. */
+  missingTriggers: string[];
+  /** Every object of the summary that exists, by name: what a new install would collide with. */
+  objects: string[];
+  /** The summary and media tables as a statement must name them (schema-qualified on PostgreSQL). */
+  names: { summary: string; media: string };
+}
+
+export interface InstallCounts {
+  /** Users in the summary: those with at least one local media row. */
+  users: number;
+  /** Media rows counted: those with a user. */
+  media: number;
+}
+
+export interface SummaryBackend {
+  /** What of the summary exists, from the catalogue alone. */
+  inspect(db: Knex): Promise<SummaryState>;
+  /** Creates and backfills the summary in one transaction; refuses if any part exists. */
+  install(db: Knex): Promise<InstallCounts>;
+  /** Drops whatever part of the summary exists, in one transaction; the names dropped. */
+  uninstall(db: Knex): Promise<string[]>;
+}
+
+/** The counts install reports, read back from the filled summary. */
+export async function countSummary(run: SqlRunner, summary: string): Promise<InstallCounts> {
+  const [counts] = await run.rows<{ users: number | string; media: number | string | null }>(
+    `SELECT COUNT(*) AS users, COALESCE(SUM(media_count), 0) AS media FROM ${summary}`,
+  );
+  return { users: Number(counts?.users ?? 0), media: Number(counts?.media ?? 0) };
+}

@@ -1,0 +1,335 @@
+// The summary on PostgreSQL: a table with an index per sort, and row-level triggers on
+// local_media_repository that keep it exact, all created in the media table's own schema,
+// owned by the media table's owner, and installed in one transaction that holds writers of the
+// media table off from before the backfill until the triggers exist.
+
+import type { Knex } from "knex";
+import { describeError } from "../logger";
+import { countSummary, type InstallCounts, type SummaryBackend, type SummaryState } from "./backend";
+import { alreadyInstalled, MediaUsageSummaryError, noMediaTable } from "./errors";
+import {
+  MEDIA_TABLE,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  POSTGRES_TRIGGERS,
+  SUMMARY_INDEXES,
+  SUMMARY_PRIMARY_KEY,
+  SUMMARY_TRIGGERS,
+} from "./names";
+import { inPostgresTransaction, knexRunner, type SqlRunner } from "./sql";
+
+/**
+ * Per-table autovacuum settings of the summary. Every upload rewrites its uploader's row, and
+ * as both counters are indexed that update is never HOT: each leaves a dead row version and a
+ * new entry in all three indexes, which only VACUUM reclaims. With these, each autovacuum round
+ * (autovacuum_naptime, a server-wide setting) vacuums the table once a thousand rows are dead,
+ * whatever its size, and at full speed (it is small). Measured in bench/summary-triggers.ts.
+ */
+export const SUMMARY_STORAGE_PARAMETERS: Readonly<Record<string, string>> = {
+  autovacuum_vacuum_scale_factor: "0",
+  autovacuum_vacuum_threshold: "1000",
+  autovacuum_vacuum_cost_delay: "0",
+};
+
+/** How long install and uninstall wait for the media table's lock before giving up. */
+const LOCK_TIMEOUT_MS = 10_000;
+
+const RELATIONS = [MEDIA_USAGE_SUMMARY_TABLE, SUMMARY_PRIMARY_KEY, ...Object.values(SUMMARY_INDEXES)];
+
+interface StateRow {
+  /** Schema of local_media_repository, quoted by the server (quote_ident). */
+  schema: string;
+  /** Its owner, quoted by the server, and as a plain name for messages. */
+  owner: string;
+  owner_name: string;
+  owned: boolean;
+  relations: string[];
+  /** NULL when there is no summary table. */
+  table_readable: boolean | null;
+  enabled_triggers: string[];
+  triggers: string[];
+  functions: string[];
+}
+
+// One catalogue query, cheap enough for the router to repeat. The summary's objects are looked
+// for in local_media_repository's schema, found through the search_path as Synapse finds it.
+const STATE_SQL = `
+  SELECT quote_ident(n.nspname) AS schema,
+         quote_ident(pg_get_userbyid(m.relowner)) AS owner,
+         pg_get_userbyid(m.relowner) AS owner_name,
+         pg_get_userbyid(m.relowner) = current_user AS owned,
+         ARRAY(SELECT r.relname::text FROM pg_class r
+                WHERE r.relnamespace = m.relnamespace AND r.relname = ANY(?::text[])) AS relations,
+         (SELECT has_table_privilege(r.oid, 'SELECT') FROM pg_class r
+           WHERE r.relnamespace = m.relnamespace AND r.relname = ? AND r.relkind = 'r') AS table_readable,
+         ARRAY(SELECT t.tgname::text FROM pg_trigger t
+                WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[]) AND t.tgenabled <> 'D') AS enabled_triggers,
+         ARRAY(SELECT t.tgname::text FROM pg_trigger t
+                WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[])) AS triggers,
+         ARRAY(SELECT p.proname::text FROM pg_proc p
+                WHERE p.pronamespace = m.relnamespace AND p.proname = ANY(?::text[])
+                  AND p.pronargs = 0 AND p.prorettype = 'trigger'::regtype) AS functions
+    FROM pg_class m
+    JOIN pg_namespace n ON n.oid = m.relnamespace
+   WHERE m.oid = to_regclass(?)`;
+
+async function readState(run: SqlRunner): Promise<{ state: SummaryState; row: StateRow | undefined }> {
+  const [row] = await run.rows<StateRow>(STATE_SQL, [
+    RELATIONS,
+    MEDIA_USAGE_SUMMARY_TABLE,
+    POSTGRES_TRIGGERS,
+    POSTGRES_TRIGGERS,
+    POSTGRES_TRIGGERS,
+    MEDIA_TABLE,
+  ]);
+  if (row === undefined) {
+    return {
+      row,
+      state: {
+        mediaTable: false,
+        table: false,
+        readable: false,
+        missingTriggers: [...POSTGRES_TRIGGERS],
+        objects: [],
+        names: { summary: MEDIA_USAGE_SUMMARY_TABLE, media: MEDIA_TABLE },
+      },
+    };
+  }
+  return {
+    row,
+    state: {
+      mediaTable: true,
+      table: row.table_readable !== null,
+      readable: row.table_readable === true,
+      missingTriggers: POSTGRES_TRIGGERS.filter((name) => !row.enabled_triggers.includes(name)),
+      // A function and its trigger share a name: list each name once.
+      objects: [...new Set([...row.relations, ...row.triggers, ...row.functions])].sort(),
+      names: qualifiedNames(row.schema),
+    },
+  };
+}
+
+function qualifiedNames(schema: string): { summary: string; media: string } {
+  return { summary: `${schema}.${MEDIA_USAGE_SUMMARY_TABLE}`, media: `${schema}.${MEDIA_TABLE}` };
+}
+
+/** The bodies of the trigger functions, built from two steps shared by all of them. */
+function triggerFunctionBodies(summary: string): Record<keyof typeof SUMMARY_TRIGGERS, string> {
+  // INSERT ... ON CONFLICT is atomic under concurrency: of two first uploads by one user, one
+  // inserts the row and the other waits for it, then updates it.
+  const addNew = `
+    INSERT INTO ${summary} AS summary (user_id, media_count, media_length)
+    VALUES (NEW.user_id, 1, COALESCE(NEW.media_length, 0))
+    ON CONFLICT (user_id) DO UPDATE
+       SET media_count = summary.media_count + 1,
+           media_length = summary.media_length + EXCLUDED.media_length;`;
+  // The UPDATE locks the row and returns the count as it is under that lock, so the DELETE
+  // that follows sees what it saw. An upload for the same user meanwhile waits on the lock;
+  // once the row is gone, its ON CONFLICT finds no conflict any more and inserts afresh.
+  const removeOld = `
+    UPDATE ${summary}
+       SET media_count = media_count - 1,
+           media_length = media_length - COALESCE(OLD.media_length, 0)
+     WHERE user_id = OLD.user_id
+    RETURNING media_count INTO remaining;
+    IF remaining = 0 THEN
+      DELETE FROM ${summary} WHERE user_id = OLD.user_id;
+    END IF;`;
+  return {
+    insert: `BEGIN${addNew}
+  RETURN NULL;
+END`,
+    delete: `DECLARE remaining BIGINT;
+BEGIN${removeOld}
+  RETURN NULL;
+END`,
+    // The trigger's WHEN clause lets through only rows whose user or length changed.
+    update: `DECLARE remaining BIGINT;
+BEGIN
+  IF OLD.user_id IS NOT DISTINCT FROM NEW.user_id THEN
+    UPDATE ${summary}
+       SET media_length = media_length - COALESCE(OLD.media_length, 0) + COALESCE(NEW.media_length, 0)
+     WHERE user_id = NEW.user_id;
+  ELSE
+    IF OLD.user_id IS NOT NULL THEN${removeOld}
+    END IF;
+    IF NEW.user_id IS NOT NULL THEN${addNew}
+    END IF;
+  END IF;
+  RETURN NULL;
+END`,
+    truncate: `BEGIN
+  TRUNCATE ${summary};
+  RETURN NULL;
+END`,
+  };
+}
+
+/** How each trigger fires; WHEN clauses keep rows that cannot change the summary out of plpgsql. */
+const TRIGGER_EVENTS: Record<keyof typeof SUMMARY_TRIGGERS, string> = {
+  insert: "AFTER INSERT ON %media% FOR EACH ROW WHEN (NEW.user_id IS NOT NULL)",
+  delete: "AFTER DELETE ON %media% FOR EACH ROW WHEN (OLD.user_id IS NOT NULL)",
+  update:
+    "AFTER UPDATE OF user_id, media_length ON %media% FOR EACH ROW" +
+    " WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.media_length IS DISTINCT FROM NEW.media_length)",
+  truncate: "AFTER TRUNCATE ON %media% FOR EACH STATEMENT",
+};
+
+/** The statements that create the summary, in order, for a media table in `schema`. */
+function creationStatements(schema: string): string[] {
+  const { summary, media } = qualifiedNames(schema);
+  const storage = Object.entries(SUMMARY_STORAGE_PARAMETERS)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join(", ");
+  const bodies = triggerFunctionBodies(summary);
+  const statements = [
+    // COLLATE "C": user IDs compare by bytes, so the byte-order sorts the endpoint promises can
+    // walk these indexes whatever the database's own collation is.
+    `CREATE TABLE ${summary} (
+       user_id TEXT COLLATE "C" NOT NULL,
+       media_count BIGINT NOT NULL,
+       media_length BIGINT NOT NULL,
+       CONSTRAINT ${SUMMARY_PRIMARY_KEY} PRIMARY KEY (user_id)
+     ) WITH (${storage})`,
+    // The backfill comes before the sort indexes: building them once beats growing them row by row.
+    `INSERT INTO ${summary} (user_id, media_count, media_length)
+     SELECT user_id, COUNT(*), COALESCE(SUM(media_length), 0)
+       FROM ${media}
+      WHERE user_id IS NOT NULL
+      GROUP BY user_id`,
+    `CREATE INDEX ${SUMMARY_INDEXES.media_length} ON ${summary} (media_length, user_id COLLATE "C")`,
+    `CREATE INDEX ${SUMMARY_INDEXES.media_count} ON ${summary} (media_count, user_id COLLATE "C")`,
+  ];
+  for (const [event, name] of Object.entries(SUMMARY_TRIGGERS) as Array<[keyof typeof SUMMARY_TRIGGERS, string]>) {
+    statements.push(
+      `CREATE FUNCTION ${schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$\n${bodies[event]}\n$sas$`,
+      `CREATE TRIGGER ${name} ${TRIGGER_EVENTS[event].replace("%media%", media)} EXECUTE FUNCTION ${schema}.${name}()`,
+    );
+  }
+  // Fresh statistics, so the first queries on the summary are planned well.
+  statements.push(`ANALYZE ${summary}`);
+  return statements;
+}
+
+/** Sets this transaction's lock timeout and takes `mode` on the media table, or says it is busy. */
+async function lockMediaTable(run: SqlRunner, media: string, mode: string): Promise<void> {
+  await run.rows("SELECT set_config('lock_timeout', ?, true)", [`${LOCK_TIMEOUT_MS}ms`]);
+  try {
+    await run.rows(`LOCK TABLE ${media} IN ${mode} MODE`);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "55P03") {
+      throw new MediaUsageSummaryError(
+        "media-table-busy",
+        `${MEDIA_TABLE} stayed locked by other transactions for ${LOCK_TIMEOUT_MS / 1000} s; ` +
+          "try again once they are done",
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The summary must belong to the role that owns the media table, which is the role Synapse
+ * writes with: its triggers write the summary with the privileges of whoever changes media.
+ * Roles granted access to the media table get the same on the summary: readers may read it,
+ * writers (whose changes fire the triggers) may write it.
+ */
+async function shareWithMediaTableRoles(run: SqlRunner, schema: string, state: StateRow): Promise<void> {
+  const { summary, media } = qualifiedNames(schema);
+  if (!state.owned) {
+    await run.rows(`ALTER TABLE ${summary} OWNER TO ${state.owner}`);
+    for (const name of POSTGRES_TRIGGERS) {
+      await run.rows(`ALTER FUNCTION ${schema}.${name}() OWNER TO ${state.owner}`);
+    }
+  }
+  const grantees = await run.rows<{ grantee: string; writes: boolean; truncates: boolean }>(
+    `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee,
+            bool_or(a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE')) AS writes,
+            bool_or(a.privilege_type = 'TRUNCATE') AS truncates
+       FROM pg_class m CROSS JOIN LATERAL aclexplode(m.relacl) AS a
+      WHERE m.oid = to_regclass(?) AND a.grantee <> m.relowner
+        AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+      GROUP BY a.grantee`,
+    [media],
+  );
+  for (const { grantee, writes, truncates } of grantees) {
+    // What the triggers do on their behalf: the upsert and the decrement read, insert, update
+    // and delete summary rows; the TRUNCATE trigger truncates the summary.
+    const privileges = ["SELECT", ...(writes ? ["INSERT", "UPDATE", "DELETE"] : []), ...(truncates ? ["TRUNCATE"] : [])];
+    await run.rows(`GRANT ${privileges.join(", ")} ON ${summary} TO ${grantee}`);
+  }
+}
+
+/**
+ * A privilege error of install or uninstall as a refusal that says who may do it: the owner of
+ * the media table (Synapse's role), or a superuser. The database's own line says what failed.
+ */
+async function explainPrivilegeErrors<T>(action: string, db: Knex, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "42501") throw error;
+    const { row } = await readState(knexRunner(db, "postgres")).catch(() => ({ row: undefined }));
+    const owner = row === undefined ? "" : ` (${row.owner_name})`;
+    throw new MediaUsageSummaryError(
+      "not-permitted",
+      `${String(describeError(error).message)}: ${action} as the owner of ${MEDIA_TABLE}${owner} or as a superuser`,
+    );
+  }
+}
+
+export const postgresSummary: SummaryBackend = {
+  async inspect(db: Knex): Promise<SummaryState> {
+    return (await readState(knexRunner(db, "postgres"))).state;
+  },
+
+  install(db: Knex): Promise<InstallCounts> {
+    return explainPrivilegeErrors("install", db, inPostgresTransaction(db, async (run) => {
+      // READ COMMITTED whatever the role's default (Synapse's is REPEATABLE READ): the
+      // backfill must read a snapshot taken after the lock is granted, and only a snapshot per
+      // statement guarantees that.
+      await run.rows("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      const located = await readState(run);
+      if (located.row === undefined) throw noMediaTable();
+      // SHARE ROW EXCLUSIVE (what CREATE TRIGGER takes anyway) waits for every open write to
+      // the media table to finish and blocks new ones until COMMIT, while reads go on: no
+      // upload can land between the backfill and the triggers, nor be counted twice.
+      await lockMediaTable(run, located.state.names.media, "SHARE ROW EXCLUSIVE");
+      const { row, state } = await readState(run);
+      if (row === undefined) throw noMediaTable();
+      if (state.objects.length > 0) throw alreadyInstalled(state.objects);
+      for (const statement of creationStatements(row.schema)) {
+        await run.rows(statement);
+      }
+      await shareWithMediaTableRoles(run, row.schema, row);
+      return countSummary(run, state.names.summary);
+    }));
+  },
+
+  async uninstall(db: Knex): Promise<string[]> {
+    const before = await readState(knexRunner(db, "postgres"));
+    // Nothing there: do not lock Synapse's table for nothing.
+    if (before.state.objects.length === 0) return [];
+    return explainPrivilegeErrors("uninstall", db, inPostgresTransaction(db, async (run) => {
+      // DROP TRIGGER takes ACCESS EXCLUSIVE on the media table; taking it first, before
+      // touching the summary, keeps a writer's lock order (media table, then summary), and
+      // makes a concurrent install or uninstall wait for this one.
+      await lockMediaTable(run, before.state.names.media, "ACCESS EXCLUSIVE");
+      const { row, state } = await readState(run);
+      if (row === undefined) return [];
+      for (const name of row.triggers) {
+        await run.rows(`DROP TRIGGER ${name} ON ${state.names.media}`);
+      }
+      for (const name of row.functions) {
+        await run.rows(`DROP FUNCTION ${row.schema}.${name}()`);
+      }
+      // The table takes its primary key and indexes with it. RESTRICT (the default): should
+      // anything else have come to depend on it, the uninstall stops rather than drop that too.
+      const dropped = [...row.triggers, ...row.functions];
+      if (state.table) {
+        await run.rows(`DROP TABLE ${state.names.summary}`);
+        dropped.push(...row.relations);
+      }
+      return [...new Set(dropped)].sort();
+    }));
+  },
+};

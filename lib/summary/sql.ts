@@ -1,0 +1,65 @@
+// How the summary's modules run SQL: rows from a raw statement on either driver, inside a
+// PostgreSQL transaction, or inside a SQLite transaction that takes the write lock at BEGIN.
+
+import type { Knex } from "knex";
+import type { Dialect } from "../storage/dialect";
+
+/** A bound value: PostgreSQL also takes arrays (for `= ANY(?)`). */
+export type SqlValue = string | number | boolean | null | readonly string[];
+
+export interface SqlRunner {
+  readonly dialect: Dialect;
+  rows<Row>(statement: string, bindings?: readonly SqlValue[]): Promise<Row[]>;
+}
+
+/** Runs statements on a knex instance or transaction, through its pool. */
+export function knexRunner(db: Knex, dialect: Dialect): SqlRunner {
+  return {
+    dialect,
+    async rows<Row>(statement: string, bindings: readonly SqlValue[] = []): Promise<Row[]> {
+      const result: unknown = await db.raw(statement, bindings as Knex.RawBinding[]);
+      // node-pg answers a result object; the SQLite drivers answer the rows themselves.
+      return dialect === "postgres" ? (result as { rows: Row[] }).rows : (result as Row[]);
+    },
+  };
+}
+
+/** `work` inside one PostgreSQL transaction: committed when it resolves, rolled back if not. */
+export function inPostgresTransaction<T>(db: Knex, work: (run: SqlRunner) => Promise<T>): Promise<T> {
+  return db.transaction((trx) => work(knexRunner(trx, "postgres")));
+}
+
+/**
+ * `work` inside one SQLite transaction begun with BEGIN IMMEDIATE, on one connection held for
+ * the whole of it. knex begins SQLite transactions DEFERRED: the write lock is then taken at
+ * the first write, and in WAL mode a writer that committed after our first read makes that
+ * upgrade fail at once with SQLITE_BUSY, whatever busy_timeout says. IMMEDIATE waits for the
+ * lock up front (busy_timeout applies) and then holds every other writer off until COMMIT.
+ */
+export async function inSqliteImmediateTransaction<T>(
+  db: Knex,
+  work: (run: SqlRunner) => Promise<T>,
+): Promise<T> {
+  const connection: unknown = await db.client.acquireConnection();
+  const run: SqlRunner = {
+    dialect: "sqlite",
+    async rows<Row>(statement: string, bindings: readonly SqlValue[] = []): Promise<Row[]> {
+      return (await db.raw(statement, bindings as Knex.RawBinding[]).connection(connection)) as Row[];
+    },
+  };
+  try {
+    await run.rows("BEGIN IMMEDIATE");
+    try {
+      const result = await work(run);
+      await run.rows("COMMIT");
+      return result;
+    } catch (error) {
+      // A failed COMMIT leaves the transaction open, a failed statement may have ended it:
+      // roll back either way, and report the original error.
+      await run.rows("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}
