@@ -2,6 +2,7 @@
 // Synapse's own statements on the same database, shape by shape, run alternately, medians and
 // ratios. Usage: npm run bench -- [--scale S|M|L] [--dialect both|postgres|sqlite]
 //   [--database postgres://server] [--runs 7] [--seed 1] [--indexes none|covering|window|both]
+//   [--summary]   (installs the opt-in per-user summary for the run, and removes it after)
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -10,7 +11,13 @@ import { parseArgs } from "node:util";
 import express from "express";
 import type { Knex } from "knex";
 import { openSqlite, type EmbeddedPostgresServer } from "../fixtures";
-import { createStatisticsRouter, silentLogger, synapseAccessTokenAuth } from "../lib";
+import {
+  createStatisticsRouter,
+  installMediaUsageSummary,
+  silentLogger,
+  synapseAccessTokenAuth,
+  uninstallMediaUsageSummary,
+} from "../lib";
 import { BENCH_ADMIN_TOKEN, BENCH_END_TS, buildDataset, holdsDataset, SCALES, type Scale } from "./media-database";
 import { openBenchPostgres } from "./postgres";
 import { runSynapseStatements, type BaselineQuery } from "./synapse-baseline";
@@ -133,6 +140,7 @@ async function main(): Promise<void> {
       runs: { type: "string", default: "7" },
       seed: { type: "string", default: "1" },
       indexes: { type: "string", default: "none" },
+      summary: { type: "boolean", default: false },
     },
   });
   const scale = values.scale as Scale;
@@ -143,7 +151,7 @@ async function main(): Promise<void> {
   const dialects = values.dialect === "both" ? (scale === "L" ? ["postgres"] : ["sqlite", "postgres"]) : [values.dialect as string];
   mkdirSync(RESULTS, { recursive: true, mode: 0o755 });
 
-  const report: Record<string, unknown> = { scale, seed, runs, indexes, date: new Date().toISOString(), results: {} };
+  const report: Record<string, unknown> = { scale, seed, runs, indexes, summary: values.summary, date: new Date().toISOString(), results: {} };
   let embedded: EmbeddedPostgresServer | undefined;
   try {
     for (const dialect of dialects) {
@@ -164,10 +172,17 @@ async function main(): Promise<void> {
         }
         for (const name of indexes) await db.raw(OPTIONAL_INDEXES[name]);
         if (indexes.length > 0) await db.raw("ANALYZE local_media_repository");
-        process.stdout.write(`\n${dialect}, scale ${scale}, ${runs} runs each, alternating, medians${indexes.length ? `, optional indexes: ${indexes.join(", ")}` : ""}:\n`);
+        if (values.summary) {
+          const started = Date.now();
+          await installMediaUsageSummary(db);
+          process.stdout.write(`Installed the per-user summary in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        }
+        const extras = [...(indexes.length ? [`optional indexes: ${indexes.join(", ")}`] : []), ...(values.summary ? ["per-user summary"] : [])];
+        process.stdout.write(`\n${dialect}, scale ${scale}, ${runs} runs each, alternating, medians${extras.length ? `, ${extras.join(", ")}` : ""}:\n`);
         (report.results as Record<string, unknown>)[dialect] = await benchDatabase(db, dialect, scale, runs);
       } finally {
         for (const name of indexes) await db.raw(`DROP INDEX IF EXISTS sas_bench_media_${name}`);
+        if (values.summary) await uninstallMediaUsageSummary(db);
         await db.destroy();
       }
     }

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { insertMediaDataset, STANDARD_TOKENS, type MediaDataset, type MediaRow, type ProfileRow } from "../../fixtures";
 import type { UsersMediaResponse } from "../../lib/types";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 
 const SEED = 1128;
@@ -66,8 +66,8 @@ const query: fc.Arbitrary<OracleQuery> = fc
   })
   .chain((base) => window.map((bounds) => ({ ...base, ...bounds })));
 
-describe.each(DATABASE_KINDS)("generated answers on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("generated answers on $name", (variant) => {
+  const db = useTestDatabase(variant);
   let server: http.Server;
   let port: number;
   const agent = new http.Agent({ keepAlive: true });
@@ -99,9 +99,9 @@ describe.each(DATABASE_KINDS)("generated answers on %s", (kind) => {
   };
 
   async function load(data: MediaDataset): Promise<void> {
-    await db.current.knex("local_media_repository").del();
-    await db.current.knex("profiles").del();
-    await insertMediaDataset(db.current.knex, data);
+    await db.current.admin("local_media_repository").del();
+    await db.current.admin("profiles").del();
+    await insertMediaDataset(db.current.admin, data);
   }
 
   test(`${DATASETS} generated data sets: answers equal the contract, and next_token walks every user once`, async () => {

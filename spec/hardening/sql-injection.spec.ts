@@ -4,7 +4,7 @@
 import request from "supertest";
 import { insertMediaDataset, STANDARD_TOKENS, type MediaDataset } from "../../fixtures";
 import { createTestApp, LARGEST_ROOMS, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia } from "../helpers/oracle";
 
 const CORPUS = [
@@ -72,8 +72,8 @@ const DATASET: MediaDataset = {
   })),
 };
 
-describe.each(DATABASE_KINDS)("SQL injection corpus on %s", (kind) => {
-  const db = useTestDatabase(kind, async (knex) => {
+describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
+  const db = useTestDatabase(variant, async (knex) => {
     await insertMediaDataset(knex, DATASET);
     await knex.schema.createTable("canary", (table) => {
       table.integer("id");

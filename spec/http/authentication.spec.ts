@@ -4,7 +4,7 @@
 import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, EXPRESS_MAJORS, recordingLogger, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
 import { rawRequest } from "../helpers/raw-http";
 
@@ -14,8 +14,8 @@ const expectError = (res: request.Response, status: number, errcode: string): vo
   expect(res.headers["content-type"]).toMatch(/^application\/json/);
 };
 
-describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
+  const db = useTestDatabase(variant);
 
   describe.each(EXPRESS_MAJORS)("mounted in %s", (major) => {
     const app = () => createTestApp({ knex: db.current.knex, express: major });
@@ -187,7 +187,7 @@ describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
       logger,
       authCheck: () => ({ userId: "@a:test", admin: true }),
     });
-    await db.current.knex.schema.renameTable("local_media_repository", "lmr_away");
+    await db.current.admin.schema.renameTable("local_media_repository", "lmr_away");
     try {
       const res = await request(server)
         .get(USERS_MEDIA)
@@ -201,7 +201,7 @@ describe.each(DATABASE_KINDS)("authentication on %s", (kind) => {
       expect(logged).not.toContain(TEST_SECRETS.databaseFailureToken);
       expect(logged).not.toMatch(/\n\s+at /);
     } finally {
-      await db.current.knex.schema.renameTable("lmr_away", "local_media_repository");
+      await db.current.admin.schema.renameTable("lmr_away", "local_media_repository");
     }
   });
 });

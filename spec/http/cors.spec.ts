@@ -3,7 +3,7 @@
 import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
 import { createHostApp, createTestApp, createTestRouter, EXPRESS_MAJORS, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -11,8 +11,8 @@ const CORS = {
   "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization, Date",
 };
 
-describe.each(DATABASE_KINDS)("CORS on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("CORS on $name", (variant) => {
+  const db = useTestDatabase(variant);
 
   describe.each(EXPRESS_MAJORS)("mounted in %s", (major) => {
     const app = () => createTestApp({ knex: db.current.knex, express: major });

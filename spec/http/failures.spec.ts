@@ -3,7 +3,7 @@
 import request from "supertest";
 import { openPostgres, openSqlite, STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, recordingLogger, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 
 const adminCheck = () => ({ userId: "@admin:test", admin: true });
 
@@ -29,14 +29,14 @@ describe("database unreachable", () => {
   });
 });
 
-describe.each(DATABASE_KINDS)("missing tables on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("missing tables on $name", (variant) => {
+  const db = useTestDatabase(variant);
 
   test.each(["profiles", "local_media_repository"])(
     "a missing %s table is 500 M_UNKNOWN with a log line naming it",
     async (table) => {
       const { logger, records } = recordingLogger();
-      await db.current.knex.schema.renameTable(table, `${table}_elsewhere`);
+      await db.current.admin.schema.renameTable(table, `${table}_elsewhere`);
       try {
         const res = await request(createTestApp({ knex: db.current.knex, logger }))
           .get(USERS_MEDIA)
@@ -46,20 +46,20 @@ describe.each(DATABASE_KINDS)("missing tables on %s", (kind) => {
         expect(records).toHaveLength(1);
         expect(records[0]?.details.message).toBe(`table ${table} does not exist`);
       } finally {
-        await db.current.knex.schema.renameTable(`${table}_elsewhere`, table);
+        await db.current.admin.schema.renameTable(`${table}_elsewhere`, table);
       }
     },
   );
 
   test("the schema is probed again after a failure, so a later migration is picked up", async () => {
     const { logger } = recordingLogger();
-    await db.current.knex.schema.renameTable("profiles", "profiles_elsewhere");
+    await db.current.admin.schema.renameTable("profiles", "profiles_elsewhere");
     const app = createTestApp({ knex: db.current.knex, logger });
     try {
       const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
       expect(res.status).toBe(500);
     } finally {
-      await db.current.knex.schema.renameTable("profiles_elsewhere", "profiles");
+      await db.current.admin.schema.renameTable("profiles_elsewhere", "profiles");
     }
     const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
     expect(res.status).toBe(200);

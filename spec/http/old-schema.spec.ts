@@ -4,13 +4,13 @@
 import request from "supertest";
 import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 
 const DATASET = randomMediaDataset({ seed: 185, users: 40 });
 
-describe.each(DATABASE_KINDS)("old-schema join on %s", (kind) => {
-  const db = useTestDatabase(kind, (knex) => insertMediaDataset(knex, DATASET), {
+describe.each(DATABASE_VARIANTS)("old-schema join on $name", (variant) => {
+  const db = useTestDatabase(variant, (knex) => insertMediaDataset(knex, DATASET), {
     schema: { profilesFullUserId: false },
   });
 

@@ -3,7 +3,7 @@
 import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 
 // [what is wrong, raw query string, the message Synapse's wording gives]
 const INVALID: Array<[string, string, string]> = [
@@ -57,8 +57,8 @@ const NOT_INTEGERS: Array<[string, string]> = [
   ["a newline", "5%0A"],
 ];
 
-describe.each(DATABASE_KINDS)("users' media parameters on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("users' media parameters on $name", (variant) => {
+  const db = useTestDatabase(variant);
   const get = (query: string) =>
     request(createTestApp({ knex: db.current.knex }))
       .get(`${USERS_MEDIA}?${query}`)

@@ -4,7 +4,7 @@
 import request from "supertest";
 import { insertMediaDataset, STANDARD_TOKENS, type MediaDataset } from "../../fixtures";
 import { createTestApp, EXPRESS_MAJORS, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 
 // A small data set whose every answer can be worked out by hand.
 const DATASET: MediaDataset = {
@@ -36,8 +36,8 @@ const EVE = { user_id: "@Eve_x:test", displayname: "100% Eve", media_count: 1, m
 // Byte order: upper case before lower case.
 const BY_USER_ID = [EVE, ALICE, BOB, CAROL, DAVE];
 
-describe.each(DATABASE_KINDS)("users' media statistics on %s", (kind) => {
-  const db = useTestDatabase(kind, (knex) => insertMediaDataset(knex, DATASET));
+describe.each(DATABASE_VARIANTS)("users' media statistics on $name", (variant) => {
+  const db = useTestDatabase(variant, (knex) => insertMediaDataset(knex, DATASET));
 
   describe.each(EXPRESS_MAJORS)("mounted in %s", (major) => {
     const get = (query: Record<string, string | number> = {}) =>
@@ -256,8 +256,8 @@ describe.each(DATABASE_KINDS)("users' media statistics on %s", (kind) => {
   });
 });
 
-describe.each(DATABASE_KINDS)("no media at all on %s", (kind) => {
-  const db = useTestDatabase(kind);
+describe.each(DATABASE_VARIANTS)("no media at all on $name", (variant) => {
+  const db = useTestDatabase(variant);
   test("no media at all gives an empty list and total 0", async () => {
     const res = await request(createTestApp({ knex: db.current.knex }))
       .get(USERS_MEDIA)

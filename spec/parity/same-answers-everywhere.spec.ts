@@ -6,7 +6,7 @@ import request from "supertest";
 import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS } from "../../fixtures";
 import type { UserMediaUsage } from "../../lib/types";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { openTestDatabase, type TestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, openTestDatabase, type DatabaseVariant, type TestDatabase } from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 
 const DATASET = randomMediaDataset({ seed: 20261128, users: 120, maxMediaPerUser: 5 });
@@ -40,14 +40,15 @@ const asQuery = (query: OracleQuery): Record<string, string> =>
 describe("same answers everywhere", () => {
   const databases: TestDatabase[] = [];
   beforeAll(async () => {
-    for (const [kind, collation] of [
-      ["sqlite", undefined],
-      ["postgres", undefined],
+    for (const [variant, collation] of [
+      [DATABASE_VARIANTS[0], undefined],
+      [DATABASE_VARIANTS[1], undefined],
       // Not what Synapse allows, but a sidecar may meet it: answers must not change.
-      ["postgres", "C.UTF-8"],
+      [DATABASE_VARIANTS[1], "C.UTF-8"],
+      ...DATABASE_VARIANTS.slice(2).map((other) => [other, undefined] as const),
     ] as const) {
-      const database = await openTestDatabase(kind, collation ? { collation } : {});
-      await insertMediaDataset(database.knex, DATASET);
+      const database = await openTestDatabase(variant as DatabaseVariant, collation ? { collation } : {});
+      await insertMediaDataset(database.admin, DATASET);
       databases.push(database);
     }
   });

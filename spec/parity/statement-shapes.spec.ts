@@ -6,7 +6,7 @@ import type { Knex } from "knex";
 import request from "supertest";
 import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS, type MediaDataset } from "../../fixtures";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 
 const DATASET = randomMediaDataset({ seed: 5150, users: 150, maxMediaPerUser: 4 });
@@ -54,9 +54,9 @@ async function expectContract(knex: Knex, dataset: MediaDataset, query: OracleQu
   expect({ query, body: res.body }).toEqual({ query, body: expectedUsersMedia(dataset, query) });
 }
 
-describe.each(DATABASE_KINDS)("statement shapes on %s", (kind) => {
+describe.each(DATABASE_VARIANTS)("statement shapes on $name", (variant) => {
   describe.each(INDEX_VARIANTS)("with %s", (_variant, prepare) => {
-    const db = useTestDatabase(kind, async (knex) => {
+    const db = useTestDatabase(variant, async (knex) => {
       await insertMediaDataset(knex, DATASET);
       await prepare(knex);
     });
@@ -79,7 +79,7 @@ describe.each(DATABASE_KINDS)("statement shapes on %s", (kind) => {
         created_ts: 1000 + (index % 3),
       })),
     };
-    const db = useTestDatabase(kind, (knex) => insertMediaDataset(knex, many));
+    const db = useTestDatabase(variant, (knex) => insertMediaDataset(knex, many));
 
     test.each<OracleQuery>([
       { search_term: "zz", limit: 5 },
