@@ -35,13 +35,16 @@ export async function findDrift(
 ): Promise<{ drift: MediaUsageDrift[]; driftedUsers: number }> {
   // Byte order on both: SQLite's BINARY is already; PostgreSQL needs it said.
   const byteOrder = run.dialect === "postgres" ? ' COLLATE "C"' : "";
+  // SQLite would walk users_have_local_media and fetch each row by rowid: measured 6.5x slower
+  // than reading the table once at a million rows.
+  const fullScan = run.dialect === "sqlite" ? " NOT INDEXED" : "";
   // The count rides along with the listed rows (LEFT JOIN ... ON 1 = 1), so it is there even
   // when nothing drifted. Users the summary has but the media table does not are found through
   // Synapse's users_have_local_media index, not by scanning the aggregate once per row.
   const rows = await run.rows<DriftRow>(
     `WITH fresh AS (
        SELECT user_id, COUNT(*) AS media_count, COALESCE(SUM(media_length), 0) AS media_length
-         FROM ${names.media}
+         FROM ${names.media}${fullScan}
         WHERE user_id IS NOT NULL
         GROUP BY user_id
      ),

@@ -96,7 +96,7 @@ function creationStatements(): string[] {
      ) WITHOUT ROWID`,
     `INSERT INTO ${MEDIA_USAGE_SUMMARY_TABLE} (user_id, media_count, media_length)
      SELECT user_id, COUNT(*), COALESCE(SUM(media_length), 0)
-       FROM ${MEDIA_TABLE}
+       FROM ${MEDIA_TABLE} NOT INDEXED -- one read of the table, not a walk of the index with a lookup per row
       WHERE user_id IS NOT NULL
       GROUP BY user_id`,
     // SQLite's default BINARY collation already compares by bytes.
