@@ -2,14 +2,16 @@
 // 30 s on the default request and on a search, against a generated database of 1M media rows
 // (PostgreSQL). Reports requests/s, p50/p99 latency, errors, non-2xx, and the service's RSS at
 // start and end. Usage: npm run bench:load -- [--database postgres://server]
-//   [--duration 30] [--connections 64] [--scale M]
+//   [--duration 30] [--connections 64] [--scale M] [--summary]
+// --summary installs the opt-in per-user summary for the run (and removes it after).
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { freePort, withDatabase } from "../fixtures";
+import { freePort, openPostgres, withDatabase } from "../fixtures";
+import { installMediaUsageSummary, uninstallMediaUsageSummary } from "../lib";
 import { BENCH_ADMIN_TOKEN, buildDataset, holdsDataset, SCALES, type Scale } from "./media-database";
 import { openBenchPostgres } from "./postgres";
 
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "64" },
       scale: { type: "string", default: "M" },
       seed: { type: "string", default: "1" },
+      summary: { type: "boolean", default: false },
     },
   });
   const scale = values.scale as Scale;
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       process.stdout.write(`Building the ${scale} data set (${SCALES[scale].media.toLocaleString("en")} media)...\n`);
       await buildDataset(db, scale, seed, (line) => process.stdout.write(`${line}\n`));
     }
+    if (values.summary) await installMediaUsageSummary(db);
   } finally {
     await db.destroy();
   }
@@ -93,7 +97,7 @@ async function main(): Promise<void> {
     const rssEnd = rssMb(pid);
     const lines = [
       "",
-      `CLI service on PostgreSQL, ${SCALES[scale].media.toLocaleString("en")} media, ${values.connections} connections, ${values.duration} s each:`,
+      `CLI service on PostgreSQL, ${SCALES[scale].media.toLocaleString("en")} media${values.summary ? ", per-user summary installed" : ""}, ${values.connections} connections, ${values.duration} s each:`,
       "| request | requests/s | p50 | p99 | errors | non-2xx |",
       "| --- | --- | --- | --- | --- | --- |",
       ...results.map(
@@ -105,13 +109,17 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(lines.join("\n"));
     const file = join(RESULTS, `load-${scale}-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify({ scale, connections: Number(values.connections), duration: Number(values.duration), rssStartMb: rssStart, rssEndMb: rssEnd, results }, null, 2));
+    writeFileSync(file, JSON.stringify({ scale, summary: values.summary, connections: Number(values.connections), duration: Number(values.duration), rssStartMb: rssStart, rssEndMb: rssEnd, results }, null, 2));
     process.stdout.write(`Written to ${file}\n`);
     const failed = results.some((row) => row.errors + row.timeouts + row.non2xx > 0) || rssEnd - rssStart > 50;
     if (failed) process.exitCode = 1;
   } finally {
     service.kill("SIGTERM");
     await new Promise((done) => service.once("exit", done));
+    if (values.summary) {
+      const cleanup = openPostgres(withDatabase(server, name));
+      await uninstallMediaUsageSummary(cleanup).finally(() => cleanup.destroy());
+    }
     await embedded?.stop();
   }
 }
