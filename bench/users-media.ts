@@ -36,6 +36,7 @@ function shapes(scale: Scale): Shape[] {
   return [
     { name: "first page (order_by=user_id)", query: { ...base } },
     { name: "order_by=media_length&dir=b", query: { ...base, orderBy: "media_length", dir: "b" } },
+    { name: "order_by=media_count&dir=b", query: { ...base, orderBy: "media_count", dir: "b" } },
     { name: "order_by=displayname", query: { ...base, orderBy: "displayname" } },
     { name: `from=${deep}`, query: { ...base, from: deep } },
     { name: "30-day window", query: { ...base, fromTs: BENCH_END_TS - 30 * DAY_MS, untilTs: BENCH_END_TS } },
