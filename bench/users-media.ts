@@ -3,6 +3,7 @@
 // ratios. Usage: npm run bench -- [--scale S|M|L] [--dialect both|postgres|sqlite]
 //   [--database postgres://server] [--runs 7] [--seed 1] [--indexes none|covering|window|both]
 //   [--summary]   (installs the opt-in per-user summary for the run, and removes it after)
+//   [--shapes window,search]   (only the request shapes whose names contain one of these)
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -85,7 +86,7 @@ interface ShapeResult {
   synapseRuns: number[];
 }
 
-async function benchDatabase(db: Knex, label: string, scale: Scale, runs: number): Promise<ShapeResult[]> {
+async function benchDatabase(db: Knex, label: string, scale: Scale, runs: number, only: string[]): Promise<ShapeResult[]> {
   const app = express();
   app.use("/_synapse/admin", createStatisticsRouter({ knex: db, authCheck: synapseAccessTokenAuth(db), logger: silentLogger }));
   const server: Server = await new Promise((ready) => {
@@ -94,7 +95,7 @@ async function benchDatabase(db: Knex, label: string, scale: Scale, runs: number
   const port = (server.address() as { port: number }).port;
   const results: ShapeResult[] = [];
   try {
-    for (const shape of shapes(scale)) {
+    for (const shape of shapes(scale).filter((candidate) => only.length === 0 || only.some((part) => candidate.name.includes(part)))) {
       const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media?${toSearchParams(shape.query)}`;
       let total = 0;
       const viaPackage = async () => {
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       indexes: { type: "string", default: "none" },
       summary: { type: "boolean", default: false },
+      shapes: { type: "string" },
     },
   });
   const scale = values.scale as Scale;
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
         }
         const extras = [...(indexes.length ? [`optional indexes: ${indexes.join(", ")}`] : []), ...(values.summary ? ["per-user summary"] : [])];
         process.stdout.write(`\n${dialect}, scale ${scale}, ${runs} runs each, alternating, medians${extras.length ? `, ${extras.join(", ")}` : ""}:\n`);
-        (report.results as Record<string, unknown>)[dialect] = await benchDatabase(db, dialect, scale, runs);
+        (report.results as Record<string, unknown>)[dialect] = await benchDatabase(db, dialect, scale, runs, values.shapes ? values.shapes.split(",") : []);
       } finally {
         for (const name of indexes) await db.raw(`DROP INDEX IF EXISTS sas_bench_media_${name}`);
         if (values.summary) await uninstallMediaUsageSummary(db);

@@ -58,11 +58,10 @@ interface DialectSql {
    */
   fullScanHint(schema: MediaSchema): string;
   /**
-   * Time windows go uploader by uploader through users_have_local_media (user_id, created_ts),
-   * reading only the rows inside the window. On SQLite that measured 3x faster than a scan at
-   * a million rows; PostgreSQL's parallel scan matches it, and uses a window index if there is one.
+   * Find the rows inside a time window first (by rowid, SQLite only), rather than filter the
+   * rows as they are aggregated.
    */
-  windowByUploader: boolean;
+  windowRowsFirst(schema: MediaSchema): boolean;
 }
 
 const dialectSql: Record<Dialect, DialectSql> = {
@@ -83,7 +82,8 @@ const dialectSql: Record<Dialect, DialectSql> = {
         ) AS agg
         WHERE agg.media_count > 0`,
     fullScanHint: () => "",
-    windowByUploader: false,
+    // PostgreSQL's parallel scan is as fast, and a window index, if any, serves the filter.
+    windowRowsFirst: () => false,
   },
   // SQLite has no split_part, arrays or ANY: the same cut spelled with instr, and the list
   // as a JSON array. Its lower() folds ASCII only already.
@@ -101,7 +101,10 @@ const dialectSql: Record<Dialect, DialectSql> = {
         WHERE ${[`m.user_id IN (${users})`, ...conditions].join(" AND ")}
         GROUP BY m.user_id`,
     fullScanHint: (schema) => (schema.coveringIndex ? "" : " NOT INDEXED"),
-    windowByUploader: true,
+    // The rows inside a window are found in users_have_local_media (user_id, created_ts)
+    // alone, then read in rowid order: at a million rows about 1.2x faster than a scan and
+    // 1.6x faster than reading them in index order. A covering index needs no rows at all.
+    windowRowsFirst: (schema) => !schema.coveringIndex,
   },
 };
 
@@ -187,9 +190,6 @@ export async function getUsersMediaPage(
         : query.run(trx, query.aggregateStatement("search-per-row"));
     });
   }
-  if (windowed && dialectSql[dialect].windowByUploader) {
-    return query.run(db, query.windowByUploaderStatement());
-  }
   return query.run(db, query.aggregateStatement("search-per-row"));
 }
 
@@ -240,7 +240,16 @@ class UsersMediaQuery {
         paged: true,
       });
     }
-    const where = ["m.user_id IS NOT NULL", ...this.windowConditions(statement, "m")];
+    const rowsFirst = this.windowed() && this.sql.windowRowsFirst(this.schema);
+    const window = this.windowConditions(statement, rowsFirst ? "w" : "m");
+    const where = ["m.user_id IS NOT NULL"];
+    if (rowsFirst) {
+      where.push(
+        `m.rowid IN (SELECT w.rowid FROM local_media_repository AS w WHERE ${["w.user_id IS NOT NULL", ...window].join(" AND ")})`,
+      );
+    } else {
+      where.push(...window);
+    }
     if (this.filter.searchTerm !== undefined) where.push(this.searchCondition(statement, "m.user_id"));
     const hint = this.windowed() ? "" : this.sql.fullScanHint(this.schema);
     return this.pageStatement(statement, {
@@ -271,21 +280,6 @@ class UsersMediaQuery {
       counted: "uploaders WHERE user_id IS NOT NULL",
       materialize: false,
       paged: false,
-    });
-  }
-
-  /** A time window without a search: each uploader's media inside the window, through the index. */
-  windowByUploaderStatement(): Statement {
-    const statement = new Statement();
-    return this.pageStatement(statement, {
-      preamble: `${this.uploadersCte()},`,
-      perUser: this.sql.aggregateForUsers(
-        "SELECT user_id FROM uploaders WHERE user_id IS NOT NULL",
-        this.windowConditions(statement, "m"),
-      ),
-      counted: "per_user",
-      materialize: true,
-      paged: true,
     });
   }
 
