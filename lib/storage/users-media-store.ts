@@ -1,64 +1,35 @@
-// The users' media storage for one database: learns its schema on first use, notices the
-// opt-in per-user summary (at start, then again every minute), and serves pages from it when
-// it can.
+// The users' media storage for one database: learns its schema and notices the opt-in
+// per-user summary on first use, looks again every minute, and serves pages from the summary
+// when it can.
 
 import type { Knex } from "knex";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
 import type { Dialect } from "./dialect";
-import { probeMediaSchema, type MediaSchema } from "./media-schema";
+import { probeMediaSchema } from "./media-schema";
 import { getUsersMediaPage, type UsersMediaFilter, type UsersMediaPage } from "./users-media";
 
 export interface UsersMediaStore {
   page(filter: UsersMediaFilter): Promise<UsersMediaPage>;
 }
 
-/** How long a finding about the summary (there or not) is trusted before it is checked again. */
-export const SUMMARY_RECHECK_MS = 60_000;
+/**
+ * How long what was learnt about the database (its schema, its indexes, whether the summary is
+ * there) is trusted before it is looked at again: an index or a summary added later is used
+ * within a minute, without a restart.
+ */
+export const RECHECK_MS = 60_000;
 
 export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaStore {
-  // Kept only once the probe succeeds: a database that is down, or not migrated yet, is
-  // probed again on the next request.
-  let schema: Promise<MediaSchema> | undefined;
-  const currentSchema = (): Promise<MediaSchema> => {
-    if (schema === undefined) {
-      const probing = probeMediaSchema(db, dialect);
-      schema = probing;
-      probing.catch(() => {
-        if (schema === probing) schema = undefined;
-      });
-    }
-    return schema;
-  };
-
-  // Checked lazily when stale, not by a timer: a router must not keep a process alive.
-  let summary: { present: boolean; checkedAt: number } | undefined;
-  let checking: Promise<boolean> | undefined;
-  const summaryPresent = (force = false): Promise<boolean> => {
-    if (!force && summary && Date.now() - summary.checkedAt < SUMMARY_RECHECK_MS) {
-      return Promise.resolve(summary.present);
-    }
-    checking ??= detectMediaUsageSummary(db)
-      .then(
-        (present) => {
-          summary = { present, checkedAt: Date.now() };
-          return present;
-        },
-        // A failed check (database down) is not a finding: the media table is asked instead.
-        () => false,
-      )
-      .finally(() => {
-        checking = undefined;
-      });
-    return checking;
-  };
-  void summaryPresent();
+  const schema = cachedFor(RECHECK_MS, () => probeMediaSchema(db, dialect));
+  // A failed check (database down) is not a finding: the media table is asked instead.
+  const summary = cachedFor(RECHECK_MS, () => detectMediaUsageSummary(db).catch(() => false));
 
   return {
     async page(filter) {
-      const current = await currentSchema();
+      const current = await schema.get();
       const windowed = filter.fromTs > 0 || filter.untilTs !== undefined;
       // The summary has no timestamps: time windows always read the media table.
-      if (!windowed && (await summaryPresent())) {
+      if (!windowed && (await summary.get())) {
         try {
           return await getUsersMediaPage(db, dialect, current, filter, {
             kind: "summary",
@@ -66,10 +37,32 @@ export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaSto
           });
         } catch (error) {
           // Uninstalled since the last check? Then the media table answers; else it failed.
-          if (await summaryPresent(true)) throw error;
+          if (await summary.refresh()) throw error;
         }
       }
       return getUsersMediaPage(db, dialect, current, filter);
     },
+  };
+}
+
+/**
+ * A value worked out on first use and again once it is older than `maxAgeMs`, lazily, on the
+ * next call (a timer would keep the host's process alive). A failure is not kept: the next
+ * call tries again. `refresh()` works it out anew at once, whatever is under way.
+ */
+function cachedFor<T>(maxAgeMs: number, compute: () => Promise<T>): { get(): Promise<T>; refresh(): Promise<T> } {
+  let current: { value: Promise<T>; at: number } | undefined;
+  const refresh = (): Promise<T> => {
+    const value = compute();
+    const entry = { value, at: Date.now() };
+    current = entry;
+    value.catch(() => {
+      if (current === entry) current = undefined;
+    });
+    return value;
+  };
+  return {
+    get: () => (current && Date.now() - current.at < maxAgeMs ? current.value : refresh()),
+    refresh,
   };
 }
