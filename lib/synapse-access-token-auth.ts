@@ -6,7 +6,8 @@ import type { AuthCheck } from "./types";
 
 /**
  * Resolves a token through Synapse's `access_tokens` and `users` tables. An unknown token, a
- * token past its `valid_until_ms`, and a token of a deactivated user all resolve to `null`.
+ * token past its `valid_until_ms`, and a token of a deactivated or locked user all resolve to
+ * `null`. An admin's "login as user" token acts as the user it impersonates, as in Synapse.
  */
 export function synapseAccessTokenAuth(db: Knex, now: () => number = Date.now): AuthCheck {
   if (typeof db !== "function" || typeof (db as { client?: unknown }).client !== "object") {
@@ -18,7 +19,7 @@ export function synapseAccessTokenAuth(db: Knex, now: () => number = Date.now): 
     const owner = await findAccessTokenOwner(db, accessToken);
     if (owner === undefined) return null;
     if (owner.validUntilMs !== null && owner.validUntilMs < now()) return null;
-    if (owner.deactivated) return null;
+    if (owner.deactivated || owner.locked) return null;
     return { userId: owner.userId, admin: owner.admin };
   };
 }

@@ -66,6 +66,20 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
     expectError(res, 401, "M_UNKNOWN_TOKEN");
   });
 
+  test("locked user is 401 M_UNKNOWN_TOKEN", async () => {
+    const res = await request(app())
+      .get(USERS_MEDIA)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.lockedAdmin}`);
+    expectError(res, 401, "M_UNKNOWN_TOKEN");
+  });
+
+  test("an admin's login-as-user token acts as that user: 403 for a non-admin, as in Synapse", async () => {
+    const res = await request(app())
+      .get(USERS_MEDIA)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.adminActingAsUser}`);
+    expectError(res, 403, "M_FORBIDDEN");
+  });
+
   test("token in header and in query at once is 401 M_MISSING_TOKEN", async () => {
     const res = await request(app())
       .get(USERS_MEDIA)
