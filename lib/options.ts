@@ -7,6 +7,9 @@ import { describeClient, detectDialect, type Dialect } from "./storage/dialect";
 import type { AuthCheck, RoomsEstimator, StatisticsRouterOptions } from "./types";
 
 /** The options with every default filled in and every value checked. */
+/** How long the sample estimate of the largest rooms may run, unless told otherwise. */
+export const DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS = 10_000;
+
 export interface ResolvedOptions {
   knex: Knex;
   dialect: Dialect;
@@ -51,7 +54,7 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
   const dialect = detectDialect(knex);
   if (dialect === undefined) {
     throw new TypeError(
-      `createStatisticsRouter: option "knex" must use PostgreSQL (pg) or SQLite (sqlite3, better-sqlite3), not ${describeClient(knex)}`,
+      `createStatisticsRouter: option "knex" must use PostgreSQL (pg) or SQLite (sqlite3), not ${describeClient(knex)}`,
     );
   }
   if (authCheck === undefined) {
@@ -94,7 +97,7 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
     cors: cors ?? true,
     logger: logger ?? consoleLogger,
     roomsEstimator: roomsEstimator ?? "planner",
-    sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? 10_000,
+    sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
   };
 }
 

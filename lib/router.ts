@@ -52,7 +52,8 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
       switch (req.method) {
         case "GET":
         case "HEAD":
-          void serve(req, res, endpoint, resolved);
+          // serve() answers every error itself; should even that fail, cut the connection.
+          serve(req, res, endpoint, resolved).catch(() => res.destroy());
           return;
         case "OPTIONS":
           // A preflight carries no token; when the host does CORS itself, it answers.

@@ -24,6 +24,10 @@ export function parseDatabaseTarget(value: string): DatabaseTarget {
       throw usageError("the PostgreSQL URL could not be parsed");
     }
     if (url.password) url.password = "***";
+    // node-pg takes passwords from the query string too.
+    for (const name of [...url.searchParams.keys()]) {
+      if (/pass/i.test(name)) url.searchParams.set(name, "***");
+    }
     return { kind: "postgres", location: value, display: url.toString() };
   }
   const path = value.replace(/^sqlite:(\/\/)?/i, "");
@@ -53,17 +57,25 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
     debug: () => undefined,
   };
   if (target.kind === "postgres") {
-    const settings = ["-c application_name=synapse-admin-statistics"];
-    if (options.readOnly) settings.push("-c default_transaction_read_only=on");
+    // Set on each new session, after the connection string's own settings: a URL carrying
+    // `?options=-c default_transaction_read_only=off` or `?statement_timeout=0` must not undo
+    // them (node-pg lets URL parameters win over connection options).
+    const timeout = Math.trunc(options.statementTimeoutMs);
+    const session = [
+      ...(options.readOnly ? ["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"] : []),
+      `SET statement_timeout = ${timeout}`,
+      "SET application_name = 'synapse-admin-statistics'",
+    ].join("; ");
     return knexFactory({
       client: "pg",
-      connection: {
-        connectionString: target.location,
-        statement_timeout: options.statementTimeoutMs,
-        options: settings.join(" "),
-        connectionTimeoutMillis: 10_000,
+      connection: { connectionString: target.location, connectionTimeoutMillis: 10_000 },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate: (connection: PostgresConnection, done: (error: Error | null, connection: unknown) => void) => {
+          connection.query(session, (error) => done(error, connection));
+        },
       },
-      pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 15_000,
       log,
     });
@@ -91,6 +103,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
     },
     log,
   });
+}
+
+interface PostgresConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 interface SqliteConnection {

@@ -9,6 +9,7 @@ import { Errcode } from "../errors";
 import { setCorsHeaders } from "../http/cors";
 import { sendJson } from "../http/respond";
 import { buildOpenApiDocument } from "../openapi";
+import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
 import { createStatisticsRouter } from "../router";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
 import { checkSynapseDatabase, explainConnectionError, openDatabase, type DatabaseTarget } from "./database";
@@ -112,6 +113,10 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
       authCheck: synapseAccessTokenAuth(main),
       cors: options.cors,
       logger: options.logger,
+      // The sample estimate sets its own statement timeout; it must not outlast the service's.
+      ...(options.statementTimeoutMs > 0
+        ? { sampleStatementTimeoutMs: Math.min(options.statementTimeoutMs, DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS) }
+        : {}),
     }),
   );
   // What Synapse answers for a path it does not serve.

@@ -46,7 +46,9 @@ export async function runSummaryCommand(argv: string[], help: string): Promise<n
   const databaseValue = parsed.values.database ?? process.env.DATABASE_URL;
   if (!databaseValue) throw usageError("no database: give --database or set DATABASE_URL");
   const target = parseDatabaseTarget(databaseValue);
-  if (target.kind === "sqlite") {
+  // verify only reads, so a monitoring role without write access may run it.
+  const readOnly = action === "verify";
+  if (target.kind === "sqlite" && !readOnly) {
     // Opened for writing, a missing file would be created empty: say so instead.
     try {
       await access(target.location, constants.R_OK | constants.W_OK);
@@ -56,7 +58,7 @@ export async function runSummaryCommand(argv: string[], help: string): Promise<n
   }
   // No statement timeout: the backfill of a large media table takes seconds. knex's own
   // warnings stay quiet: a failure is reported once, in one line, below.
-  const db = await openDatabase(target, { readOnly: false, statementTimeoutMs: 0, logger: silentLogger, poolMax: 1 });
+  const db = await openDatabase(target, { readOnly, statementTimeoutMs: 0, logger: silentLogger, poolMax: 1 });
   try {
     return await perform(action as Action, db, target);
   } catch (error) {

@@ -36,7 +36,11 @@ export async function largestRoomsStatistics(
       : error;
   });
   for (const hidden of estimate.hiddenTables) {
-    context.logger.warn(hiddenTableDetails(hidden, estimator), hiddenTableMessage(hidden, estimator));
+    try {
+      context.logger.warn(hiddenTableDetails(hidden, estimator), hiddenTableMessage(hidden, estimator));
+    } catch {
+      // A warning the host's logger cannot take is no reason to fail the answer.
+    }
   }
   return { rooms: estimate.rooms };
 }

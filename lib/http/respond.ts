@@ -42,13 +42,18 @@ export function sendError(
     matrixError = error;
   } else {
     const where = { method: context.method, path: context.path };
-    if (error instanceof InternalFailure) {
-      logger.error(
-        { ...where, ...error.details, ...(error.cause === undefined ? {} : describeError(error.cause, context.secrets)) },
-        error.message,
-      );
-    } else {
-      logger.error({ ...where, ...describeError(error, context.secrets) }, "request failed");
+    // The host's logger is not trusted not to throw: the client gets its answer regardless.
+    try {
+      if (error instanceof InternalFailure) {
+        logger.error(
+          { ...where, ...error.details, ...(error.cause === undefined ? {} : describeError(error.cause, context.secrets)) },
+          error.message,
+        );
+      } else {
+        logger.error({ ...where, ...describeError(error, context.secrets) }, "request failed");
+      }
+    } catch {
+      // Nowhere left to report it.
     }
     matrixError = internalError();
   }

@@ -6,7 +6,8 @@ import type { Knex } from "knex";
 export type Dialect = "postgres" | "sqlite";
 
 const POSTGRES_DRIVERS = new Set(["pg", "pgnative"]);
-const SQLITE_DRIVERS = new Set(["sqlite3", "better-sqlite3"]);
+// better-sqlite3 is left out until this package is tested on it.
+const SQLITE_DRIVERS = new Set(["sqlite3"]);
 
 /** The dialect of a knex instance, or undefined for a database this package cannot read. */
 export function detectDialect(db: Knex): Dialect | undefined {

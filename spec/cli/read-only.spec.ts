@@ -48,6 +48,32 @@ describe("read-only sessions", () => {
     }
   });
 
+  test("settings in the URL cannot turn read-only or the statement timeout off", async () => {
+    const scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_ro_url" });
+    try {
+      await createSynapseSchema(scratch.knex);
+      const url = new URL(scratch.url);
+      url.searchParams.set("options", "-c default_transaction_read_only=off");
+      url.searchParams.set("statement_timeout", "0");
+      const db = await openDatabase(parseDatabaseTarget(url.toString()), {
+        statementTimeoutMs: 4321,
+        readOnly: true,
+        logger: silentLogger,
+      });
+      try {
+        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toMatchObject({ code: "25006" });
+        const settings = await db.raw<{ rows: Array<{ timeout: string; readOnly: string }> }>(
+          `SELECT current_setting('statement_timeout') AS timeout, current_setting('default_transaction_read_only') AS "readOnly"`,
+        );
+        expect(settings.rows[0]).toEqual({ timeout: "4321ms", readOnly: "on" });
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
   test("a SQLite connection opened for serving refuses writes", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sas-ro-"));
     try {

@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import {
+  createRoomTables,
   createScratchPostgres,
   createSynapseSchema,
   insertAccounts,
   insertMediaDataset,
   openSqlite,
   randomMediaDataset,
+  seedRooms,
   STANDARD_ACCOUNTS,
   STANDARD_TOKENS,
   withDatabase,
@@ -246,6 +248,30 @@ describe("serve on PostgreSQL", () => {
     expect(cli.logs().filter((line) => Number(line.level) >= 50)).toEqual([]);
   });
 
+  test("the sample estimate of the largest rooms is bounded by --statement-timeout too", async () => {
+    await createRoomTables(database.knex);
+    await seedRooms(database.knex, { seed: 3, rooms: 20, events: 2000 });
+    await database.knex.raw("ANALYZE");
+    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--statement-timeout", "300", "--database", database.url]);
+    try {
+      const rooms = `${cli.baseUrl}/_synapse/admin/v1/statistics/database/rooms?estimator=sample`;
+      expect((await fetch(rooms, authorized)).status).toBe(200);
+      const trx = await database.knex.transaction();
+      await trx.raw("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+      try {
+        const started = Date.now();
+        const res = await fetch(rooms, authorized);
+        expect(res.status).toBe(500);
+        // The estimate's own default bound is 10 s: the service's 300 ms applied instead.
+        expect(Date.now() - started).toBeLessThan(3000);
+      } finally {
+        await trx.commit();
+      }
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+
   test("SIGINT stops an idle service with exit code 0", async () => {
     const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", database.url]);
     expect(await cli.stop("SIGINT")).toBe(0);
@@ -267,6 +293,14 @@ describe("serve with a bad --database", () => {
     const result = fails(
       ["--database", `postgres://stats:${TEST_SECRETS.urlPassword}@127.0.0.1:1/synapse`],
       /^synapse-admin-statistics: cannot connect to postgres:\/\/stats:\*\*\*@127\.0\.0\.1:1\/synapse: connection refused/,
+    );
+    expect(result.stderr).not.toContain(TEST_SECRETS.urlPassword);
+  });
+
+  test("a password given as a URL parameter is masked too", () => {
+    const result = fails(
+      ["--database", `postgres://stats@127.0.0.1:1/synapse?password=${TEST_SECRETS.urlPassword}&sslmode=disable`],
+      /cannot connect to postgres:\/\/stats@127\.0\.0\.1:1\/synapse\?password=\*\*\*&sslmode=disable: connection refused/,
     );
     expect(result.stderr).not.toContain(TEST_SECRETS.urlPassword);
   });

@@ -51,6 +51,32 @@ describe.each(DATABASE_VARIANTS)("missing tables on $name", (variant) => {
     },
   );
 
+  test("a logger that throws does not stop the 500 from being answered, nor crash the process", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const throwing = {
+      error: () => {
+        throw new Error("log sink is down");
+      },
+      warn: () => undefined,
+      info: () => undefined,
+    };
+    await db.current.admin.schema.renameTable("profiles", "profiles_elsewhere");
+    try {
+      const res = await request(createTestApp({ knex: db.current.knex, logger: throwing }))
+        .get(USERS_MEDIA)
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
+    } finally {
+      await db.current.admin.schema.renameTable("profiles_elsewhere", "profiles");
+      await new Promise((done) => setImmediate(done));
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   test("the schema is probed again after a failure, so a later migration is picked up", async () => {
     const { logger } = recordingLogger();
     await db.current.admin.schema.renameTable("profiles", "profiles_elsewhere");

@@ -76,7 +76,7 @@ describe("dialect detection", () => {
     ["postgresql", "cockroachdb", undefined],
     ["redshift", "pg-redshift", undefined],
     ["sqlite3", "sqlite3", "sqlite"],
-    ["sqlite3", "better-sqlite3", "sqlite"],
+    ["sqlite3", "better-sqlite3", undefined],
     ["mysql", "mysql2", undefined],
   ])("%s/%s is %s", (dialect, driverName, expected) => {
     expect(detectDialect(fakeKnex(dialect, driverName))).toBe(expected);
