@@ -7,12 +7,7 @@ import { createTestApp, EXPRESS_MAJORS, recordingLogger, USERS_MEDIA } from "../
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
 import { rawRequest } from "../helpers/raw-http";
-
-const expectError = (res: request.Response, status: number, errcode: string): void => {
-  expect({ status: res.status, errcode: res.body.errcode }).toEqual({ status, errcode });
-  expect(typeof res.body.error).toBe("string");
-  expect(res.headers["content-type"]).toMatch(/^application\/json/);
-};
+import { expectMatrixError } from "../helpers/matrix";
 
 describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
   const db = useTestDatabase(variant);
@@ -21,19 +16,19 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
     const app = () => createTestApp({ knex: db.current.knex, express: major });
 
     test("no token is 401 M_MISSING_TOKEN", async () => {
-      expectError(await request(app()).get(USERS_MEDIA), 401, "M_MISSING_TOKEN");
+      expectMatrixError(await request(app()).get(USERS_MEDIA), 401, "M_MISSING_TOKEN");
     });
 
     test("unknown token is 401 M_UNKNOWN_TOKEN", async () => {
       const res = await request(app()).get(USERS_MEDIA).set("Authorization", "Bearer nope");
-      expectError(res, 401, "M_UNKNOWN_TOKEN");
+      expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
     });
 
     test("non-admin is 403 M_FORBIDDEN", async () => {
       const res = await request(app())
         .get(USERS_MEDIA)
         .set("Authorization", `Bearer ${STANDARD_TOKENS.user}`);
-      expectError(res, 403, "M_FORBIDDEN");
+      expectMatrixError(res, 403, "M_FORBIDDEN");
       expect(res.body.error).toBe("You are not a server admin");
     });
 
@@ -56,28 +51,28 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
     const res = await request(app())
       .get(USERS_MEDIA)
       .set("Authorization", `Bearer ${STANDARD_TOKENS.expiredAdmin}`);
-    expectError(res, 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
   });
 
   test("deactivated user is 401 M_UNKNOWN_TOKEN", async () => {
     const res = await request(app())
       .get(USERS_MEDIA)
       .set("Authorization", `Bearer ${STANDARD_TOKENS.deactivatedAdmin}`);
-    expectError(res, 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
   });
 
   test("locked user is 401 M_UNKNOWN_TOKEN", async () => {
     const res = await request(app())
       .get(USERS_MEDIA)
       .set("Authorization", `Bearer ${STANDARD_TOKENS.lockedAdmin}`);
-    expectError(res, 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
   });
 
   test("an admin's login-as-user token acts as that user: 403 for a non-admin, as in Synapse", async () => {
     const res = await request(app())
       .get(USERS_MEDIA)
       .set("Authorization", `Bearer ${STANDARD_TOKENS.adminActingAsUser}`);
-    expectError(res, 403, "M_FORBIDDEN");
+    expectMatrixError(res, 403, "M_FORBIDDEN");
   });
 
   test("token in header and in query at once is 401 M_MISSING_TOKEN", async () => {
@@ -85,7 +80,7 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       .get(USERS_MEDIA)
       .query({ access_token: STANDARD_TOKENS.admin })
       .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
-    expectError(res, 401, "M_MISSING_TOKEN");
+    expectMatrixError(res, 401, "M_MISSING_TOKEN");
   });
 
   test("several Authorization headers are 401 M_MISSING_TOKEN", async () => {
@@ -111,28 +106,28 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
     ["the scheme and a space", "Bearer "],
   ])("malformed Authorization header (%s) is 401 M_MISSING_TOKEN", async (_name, header) => {
     const res = await request(app()).get(USERS_MEDIA).set("Authorization", header);
-    expectError(res, 401, "M_MISSING_TOKEN");
+    expectMatrixError(res, 401, "M_MISSING_TOKEN");
   });
 
   test("an empty access_token parameter is 401 M_UNKNOWN_TOKEN without asking authCheck", async () => {
     const authCheck = jest.fn(async () => ({ userId: "@x:test", admin: true }));
     const server = createTestApp({ knex: db.current.knex, authCheck });
-    expectError(await request(server).get(`${USERS_MEDIA}?access_token=`), 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(await request(server).get(`${USERS_MEDIA}?access_token=`), 401, "M_UNKNOWN_TOKEN");
     expect(authCheck).not.toHaveBeenCalled();
   });
 
   test("a token holding a NUL is 401 M_UNKNOWN_TOKEN, not a database error", async () => {
     // Found by the generated-requests suite: PostgreSQL rejects NUL in a text parameter.
-    expectError(await request(app()).get(`${USERS_MEDIA}?access_token=%00`), 401, "M_UNKNOWN_TOKEN");
-    expectError(await request(app()).get(`${USERS_MEDIA}?access_token=a%00b`), 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(await request(app()).get(`${USERS_MEDIA}?access_token=%00`), 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(await request(app()).get(`${USERS_MEDIA}?access_token=a%00b`), 401, "M_UNKNOWN_TOKEN");
   });
 
   test("authentication is checked before parameters: 401 and 403 win over 400", async () => {
-    expectError(await request(app()).get(`${USERS_MEDIA}?limit=abc`), 401, "M_MISSING_TOKEN");
+    expectMatrixError(await request(app()).get(`${USERS_MEDIA}?limit=abc`), 401, "M_MISSING_TOKEN");
     const forbidden = await request(app())
       .get(`${USERS_MEDIA}?limit=abc&order_by=nope`)
       .set("Authorization", `Bearer ${STANDARD_TOKENS.user}`);
-    expectError(forbidden, 403, "M_FORBIDDEN");
+    expectMatrixError(forbidden, 403, "M_FORBIDDEN");
   });
 
   test("authCheck may answer synchronously", async () => {
@@ -141,7 +136,7 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       authCheck: (token) => (token === "sync" ? { userId: "@sync:test", admin: true } : null),
     });
     expect((await request(server).get(USERS_MEDIA).set("Authorization", "Bearer sync")).status).toBe(200);
-    expectError(
+    expectMatrixError(
       await request(server).get(USERS_MEDIA).set("Authorization", "Bearer other"),
       401,
       "M_UNKNOWN_TOKEN",
@@ -169,7 +164,7 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       },
     });
     const res = await request(server).get(USERS_MEDIA).set("Authorization", `Bearer ${secret}`);
-    expectError(res, 500, "M_UNKNOWN");
+    expectMatrixError(res, 500, "M_UNKNOWN");
     expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
     expect(records).toHaveLength(1);
     expect(records[0]?.level).toBe("error");
@@ -190,7 +185,7 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       authCheck: (() => answer) as never,
     });
     const res = await request(server).get(USERS_MEDIA).set("Authorization", "Bearer whatever");
-    expectError(res, 500, "M_UNKNOWN");
+    expectMatrixError(res, 500, "M_UNKNOWN");
     expect(records[0]?.message).toMatch(/authCheck must resolve to/);
   });
 
@@ -207,7 +202,7 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
         .get(USERS_MEDIA)
         .query({ search_term: "needle" })
         .set("Authorization", `Bearer ${TEST_SECRETS.databaseFailureToken}`);
-      expectError(res, 500, "M_UNKNOWN");
+      expectMatrixError(res, 500, "M_UNKNOWN");
       expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
       const logged = JSON.stringify(records);
       expect(logged).toContain("local_media_repository");

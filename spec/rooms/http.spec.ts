@@ -8,18 +8,7 @@ import { createRoomTables, STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, EXPRESS_MAJORS, LARGEST_ROOMS } from "../helpers/app";
 import { openTestDatabase, useTestDatabase, type TestDatabase } from "../helpers/databases";
 import { standardRooms } from "../helpers/rooms";
-
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
-  "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization, Date",
-};
-
-const expectError = (res: request.Response, status: number, errcode: string, error?: string): void => {
-  expect({ status: res.status, errcode: res.body.errcode }).toEqual({ status, errcode });
-  expect(typeof res.body.error).toBe("string");
-  if (error !== undefined) expect(res.body.error).toBe(error);
-};
+import { expectMatrixError, SYNAPSE_CORS_HEADERS } from "../helpers/matrix";
 
 const admin = `Bearer ${STANDARD_TOKENS.admin}`;
 
@@ -33,31 +22,31 @@ describe("rooms endpoint on PostgreSQL", () => {
 
     test("no token is 401 M_MISSING_TOKEN, with CORS headers", async () => {
       const res = await request(app()).get(LARGEST_ROOMS);
-      expectError(res, 401, "M_MISSING_TOKEN");
-      expect(res.headers).toMatchObject(CORS);
+      expectMatrixError(res, 401, "M_MISSING_TOKEN");
+      expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
     });
 
     test("unknown token is 401 M_UNKNOWN_TOKEN", async () => {
-      expectError(await request(app()).get(LARGEST_ROOMS).set("Authorization", "Bearer nope"), 401, "M_UNKNOWN_TOKEN");
+      expectMatrixError(await request(app()).get(LARGEST_ROOMS).set("Authorization", "Bearer nope"), 401, "M_UNKNOWN_TOKEN");
     });
 
     test("expired token is 401 M_UNKNOWN_TOKEN", async () => {
       const res = await request(app()).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.expiredAdmin}`);
-      expectError(res, 401, "M_UNKNOWN_TOKEN");
+      expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
     });
 
     test("non-admin is 403 M_FORBIDDEN, even with a bad parameter", async () => {
       const res = await request(app())
         .get(`${LARGEST_ROOMS}?estimator=bogus`)
         .set("Authorization", `Bearer ${STANDARD_TOKENS.user}`);
-      expectError(res, 403, "M_FORBIDDEN", "You are not a server admin");
+      expectMatrixError(res, 403, "M_FORBIDDEN", "You are not a server admin");
     });
 
     test("an admin gets the rooms, with CORS headers", async () => {
       const res = await request(app()).get(LARGEST_ROOMS).set("Origin", "https://admin.example").set("Authorization", admin);
       expect(res.status).toBe(200);
       expect(res.body.rooms).toHaveLength(10);
-      expect(res.headers).toMatchObject(CORS);
+      expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
       expect(res.headers["cache-control"]).toBe("no-cache, no-store, must-revalidate");
     });
 
@@ -73,12 +62,12 @@ describe("rooms endpoint on PostgreSQL", () => {
         .set("Access-Control-Request-Method", "GET")
         .set("Access-Control-Request-Headers", "authorization");
       expect(res.status).toBe(200);
-      expect(res.headers).toMatchObject(CORS);
+      expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
     });
 
     test("POST is 405 M_UNRECOGNIZED with an Allow header", async () => {
       const res = await request(app()).post(LARGEST_ROOMS).set("Authorization", admin);
-      expectError(res, 405, "M_UNRECOGNIZED");
+      expectMatrixError(res, 405, "M_UNRECOGNIZED");
       expect(res.headers.allow).toBe("GET, HEAD, OPTIONS");
     });
   });
@@ -87,20 +76,20 @@ describe("rooms endpoint on PostgreSQL", () => {
 
   test("an unknown estimator is 400 M_INVALID_PARAM, with CORS headers", async () => {
     const res = await request(app()).get(`${LARGEST_ROOMS}?estimator=exact`).set("Authorization", admin);
-    expectError(res, 400, "M_INVALID_PARAM", "Query parameter 'estimator' must be one of ['planner', 'sample']");
-    expect(res.headers).toMatchObject(CORS);
+    expectMatrixError(res, 400, "M_INVALID_PARAM", "Query parameter 'estimator' must be one of ['planner', 'sample']");
+    expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
   });
 
   test.each(["", "Planner", "planner ", "sample%00"])("estimator=%j is 400 M_INVALID_PARAM", async (value) => {
     const res = await request(app()).get(`${LARGEST_ROOMS}?estimator=${encodeURIComponent(value)}`).set("Authorization", admin);
-    expectError(res, 400, "M_INVALID_PARAM");
+    expectMatrixError(res, 400, "M_INVALID_PARAM");
   });
 
   test("a repeated estimator counts with its first value", async () => {
     const first = await request(app()).get(`${LARGEST_ROOMS}?estimator=planner&estimator=bogus`).set("Authorization", admin);
     expect(first.status).toBe(200);
     const bad = await request(app()).get(`${LARGEST_ROOMS}?estimator=bogus&estimator=planner`).set("Authorization", admin);
-    expectError(bad, 400, "M_INVALID_PARAM");
+    expectMatrixError(bad, 400, "M_INVALID_PARAM");
   });
 
   test("unknown parameters are ignored (admin UIs send their shared filters)", async () => {
@@ -133,12 +122,12 @@ describe("rooms endpoint needs PostgreSQL for both databases", () => {
   });
 
   const requiresPostgres = (res: request.Response): void =>
-    expectError(res, 400, "M_UNKNOWN", "Endpoint requires using PostgreSQL");
+    expectMatrixError(res, 400, "M_UNKNOWN", "Endpoint requires using PostgreSQL");
 
   test.each(EXPRESS_MAJORS)("SQLite as the main database is 400 M_UNKNOWN, with CORS headers (%s)", async (major) => {
     const res = await request(createTestApp({ knex: sqlite, express: major })).get(LARGEST_ROOMS).set("Authorization", admin);
     requiresPostgres(res);
-    expect(res.headers).toMatchObject(CORS);
+    expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
   });
 
   test("SQLite as the state database (PostgreSQL main) is 400 M_UNKNOWN", async () => {
@@ -173,8 +162,8 @@ describe("rooms endpoint needs PostgreSQL for both databases", () => {
 
   test("authentication comes before the PostgreSQL check", async () => {
     const app = createTestApp({ knex: sqlite });
-    expectError(await request(app).get(LARGEST_ROOMS), 401, "M_MISSING_TOKEN");
-    expectError(await request(app).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.user}`), 403, "M_FORBIDDEN");
+    expectMatrixError(await request(app).get(LARGEST_ROOMS), 401, "M_MISSING_TOKEN");
+    expectMatrixError(await request(app).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.user}`), 403, "M_FORBIDDEN");
   });
 
   test("the users' media endpoint still works on SQLite next to it", async () => {
