@@ -6,7 +6,7 @@ import type { Knex } from "knex";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
 import type { Dialect } from "./dialect";
 import { probeMediaSchema } from "./media-schema";
-import { getUsersMediaPage, type UsersMediaFilter, type UsersMediaPage } from "./users-media";
+import { getUsersMediaPage, hasTimeWindow, type UsersMediaFilter, type UsersMediaPage } from "./users-media";
 
 export interface UsersMediaStore {
   page(filter: UsersMediaFilter): Promise<UsersMediaPage>;
@@ -27,9 +27,8 @@ export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaSto
   return {
     async page(filter) {
       const current = await schema.get();
-      const windowed = filter.fromTs > 0 || filter.untilTs !== undefined;
       // The summary has no timestamps: time windows always read the media table.
-      if (!windowed && (await summary.get())) {
+      if (!hasTimeWindow(filter) && (await summary.get())) {
         try {
           return await getUsersMediaPage(db, dialect, current, filter, {
             kind: "summary",

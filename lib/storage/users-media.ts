@@ -34,6 +34,9 @@ export interface UsersMediaPage {
   total: number;
 }
 
+/** Whether the request bounds `created_ts` (from_ts 0 means no lower bound, as in Synapse). */
+export const hasTimeWindow = (filter: UsersMediaFilter): boolean => filter.fromTs > 0 || filter.untilTs !== undefined;
+
 /** Where per-user counts come from: the media rows, or the opt-in per-user summary table. */
 export type UsageSource = { kind: "media" } | { kind: "summary"; table: string };
 
@@ -164,7 +167,7 @@ export async function getUsersMediaPage(
   source: UsageSource = { kind: "media" },
 ): Promise<UsersMediaPage> {
   const query = new UsersMediaQuery(dialect, schema, filter);
-  const windowed = filter.fromTs > 0 || filter.untilTs !== undefined;
+  const windowed = hasTimeWindow(filter);
 
   if (source.kind === "summary" && !windowed) {
     return query.run(db, query.summaryStatement(source.table));
@@ -354,7 +357,7 @@ class UsersMediaQuery {
   }
 
   private windowed(): boolean {
-    return this.filter.fromTs > 0 || this.filter.untilTs !== undefined;
+    return hasTimeWindow(this.filter);
   }
 
   private windowConditions(statement: Statement, alias: string): string[] {
