@@ -11,12 +11,12 @@ import { parseArgs } from "node:util";
 import type { Knex } from "knex";
 import {
   bulkInsertMedia,
+  createPostgresDatabase,
   createSynapseSchema,
   openPostgres,
   openSqlite,
   realisticMediaRows,
   startEmbeddedPostgres,
-  withDatabase,
   type MediaRow,
 } from "../fixtures";
 import { closeAll, makeArm, openPostgresArm, openSqliteArm, timeUploads, type Arm, type ArmResult } from "./summary-bench-arms";
@@ -118,9 +118,8 @@ async function main(): Promise<void> {
     const names: string[] = [];
     try {
       const base = `sas_index_cost_${process.pid}`;
-      await admin.raw("CREATE DATABASE ?? TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'", [base]);
+      const db = openPostgres(await createPostgresDatabase(server, base));
       names.push(base);
-      const db = openPostgres(withDatabase(server, base));
       await createSynapseSchema(db);
       await bulkInsertMedia(db, preloaded);
       await db.raw("VACUUM ANALYZE local_media_repository");
@@ -129,9 +128,8 @@ async function main(): Promise<void> {
       const sizesBy: Record<string, Sizes> = {};
       for (const variant of variants) {
         const name = `${base}_${variant.indexes.join("_") || "none"}`;
-        await admin.raw("CREATE DATABASE ?? TEMPLATE ??", [name, base]);
+        const knex = openPostgresArm(await createPostgresDatabase(server, name, { template: base }), false);
         names.push(name);
-        const knex = openPostgresArm(withDatabase(server, name), false);
         for (const index of variant.indexes) await knex.raw(INDEXES[index]);
         sizesBy[variant.name] = await sizes(knex, "postgres");
         arms.push(await makeArm(variant.name, knex, "postgres"));

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import type { Knex } from "knex";
-import { openPostgres, startEmbeddedPostgres, withDatabase, type EmbeddedPostgresServer } from "../fixtures";
+import { createPostgresDatabase, openPostgres, startEmbeddedPostgres, withDatabase, type EmbeddedPostgresServer } from "../fixtures";
 
 export async function openBenchPostgres(
   serverUrl: string | undefined,
@@ -20,9 +20,7 @@ export async function openBenchPostgres(
   const admin = openPostgres(server, { min: 0, max: 1 });
   try {
     const exists = await admin.raw<{ rows: unknown[] }>("SELECT 1 FROM pg_database WHERE datname = ?", [database]);
-    if (exists.rows.length === 0) {
-      await admin.raw("CREATE DATABASE ?? TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", [database]);
-    }
+    if (exists.rows.length === 0) await createPostgresDatabase(server, database);
   } finally {
     await admin.destroy();
   }

@@ -13,11 +13,11 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import knexFactory, { type Knex } from "knex";
 import {
+  createPostgresDatabase,
   createSynapseSchema,
   openPostgres,
   realisticMediaRows,
   startEmbeddedPostgres,
-  withDatabase,
   type MediaRow,
 } from "../fixtures";
 import { installMediaUsageSummary, verifyMediaUsageSummary } from "../lib";
@@ -177,16 +177,12 @@ async function createDatabase(server: PostgresServer, name: string, template?: s
   const admin = openPostgres(server.url, { min: 0, max: 1 });
   try {
     await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
-    if (template === undefined) {
-      await admin.raw("CREATE DATABASE ?? TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", [name]);
-    } else {
-      await admin.raw("CREATE DATABASE ?? TEMPLATE ??", [name, template]);
-    }
   } finally {
     await admin.destroy();
   }
+  const url = await createPostgresDatabase(server.url, name, template === undefined ? {} : { template });
   server.created.push(name);
-  return withDatabase(server.url, name);
+  return url;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { join, relative } from "node:path";
 import type { Knex } from "knex";
 import type { Logger as PinoLogger } from "pino";
 import {
+  createPostgresDatabase,
   createRoomTables,
   createSynapseSchema,
   insertAccounts,
@@ -115,14 +116,11 @@ async function ensurePostgresDemo(serverUrl: string, url: string): Promise<void>
       if (current) return;
       await admin.raw("DROP DATABASE ?? WITH (FORCE)", [DEMO_DATABASE]);
     }
-    process.stdout.write("Building the demo database in PostgreSQL (once; about a minute)...\n");
-    await admin.raw(
-      "CREATE DATABASE ?? TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
-      [DEMO_DATABASE],
-    );
   } finally {
     await admin.destroy();
   }
+  process.stdout.write("Building the demo database in PostgreSQL (once; about a minute)...\n");
+  await createPostgresDatabase(serverUrl, DEMO_DATABASE);
   const db = openPostgres(url);
   try {
     await seedDemo(db, async () => {

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Knex } from "knex";
 import knexFactory from "knex";
 import {
+  createPostgresDatabase,
   createSynapseSchema,
   insertAccounts,
   insertMediaDataset,
@@ -30,10 +31,7 @@ beforeAll(async () => {
   process.on("unhandledRejection", onUnhandled);
   // Its own server, kept on disk, so that a test can stop it and start it again.
   server = await startPostgresProcess();
-  const bootstrap = openPostgres(server.url, { min: 0, max: 1 });
-  await bootstrap.raw(`CREATE DATABASE ${DATABASE} TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'`);
-  await bootstrap.destroy();
-  admin = openPostgres(withDatabase(server.url, DATABASE), { min: 0, max: 2 });
+  admin = openPostgres(await createPostgresDatabase(server.url, DATABASE), { min: 0, max: 2 });
   await createSynapseSchema(admin);
   await insertAccounts(admin, STANDARD_ACCOUNTS);
   await insertMediaDataset(admin, randomMediaDataset({ seed: 500, users: 40 }));
