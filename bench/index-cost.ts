@@ -19,13 +19,23 @@ import {
   startEmbeddedPostgres,
   type MediaRow,
 } from "../fixtures";
-import { closeAll, makeArm, openPostgresArm, openSqliteArm, timeUploads, type Arm, type ArmResult } from "./summary-bench-arms";
+import {
+  closeAll,
+  makeArm,
+  openPostgresArm,
+  openSqliteArm,
+  timeUploads,
+  type Arm,
+  type ArmResult,
+} from "./summary-bench-arms";
 
 const RESULTS = resolve(__dirname, "../../bench-results");
 
 const INDEXES = {
-  covering: "CREATE INDEX media_usage_covering ON local_media_repository (user_id, created_ts, media_length)",
-  window: "CREATE INDEX media_usage_window ON local_media_repository (created_ts, user_id, media_length)",
+  covering:
+    "CREATE INDEX media_usage_covering ON local_media_repository (user_id, created_ts, media_length)",
+  window:
+    "CREATE INDEX media_usage_window ON local_media_repository (created_ts, user_id, media_length)",
 } as const;
 type IndexName = keyof typeof INDEXES;
 
@@ -128,7 +138,10 @@ async function main(): Promise<void> {
       const sizesBy: Record<string, Sizes> = {};
       for (const variant of variants) {
         const name = `${base}_${variant.indexes.join("_") || "none"}`;
-        const knex = openPostgresArm(await createPostgresDatabase(server, name, { template: base }), false);
+        const knex = openPostgresArm(
+          await createPostgresDatabase(server, name, { template: base }),
+          false,
+        );
         names.push(name);
         for (const index of variant.indexes) await knex.raw(INDEXES[index]);
         sizesBy[variant.name] = await sizes(knex, "postgres");
@@ -140,16 +153,24 @@ async function main(): Promise<void> {
         await closeAll(arms);
       }
     } finally {
-      for (const name of names.reverse()) await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
+      for (const name of names.reverse())
+        await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
       await admin.destroy();
       await embedded?.stop();
     }
   }
 
-  const lines = ["", `Optional indexes: ${preload.toLocaleString("en")} media preloaded, ${inserts.toLocaleString("en")} single-row uploads per arm in alternating blocks of ${block}:`];
-  lines.push("| database | indexes | index size / table size | µs per upload | ratio |", "| --- | --- | --- | --- | --- |");
+  const lines = [
+    "",
+    `Optional indexes: ${preload.toLocaleString("en")} media preloaded, ${inserts.toLocaleString("en")} single-row uploads per arm in alternating blocks of ${block}:`,
+  ];
+  lines.push(
+    "| database | indexes | index size / table size | µs per upload | ratio |",
+    "| --- | --- | --- | --- | --- |",
+  );
   for (const kind of ["sqlite", "postgres"] as const) {
-    const section = report[kind] as { sizes: Record<string, Sizes>; uploads: ArmResult[] } | undefined;
+    const section = report[kind] as
+      { sizes: Record<string, Sizes>; uploads: ArmResult[] } | undefined;
     if (!section) continue;
     for (const result of section.uploads) {
       const measured = section.sizes[result.arm] as Sizes;
@@ -157,7 +178,9 @@ async function main(): Promise<void> {
         .filter(([name]) => name.startsWith("media_usage_"))
         .map(([, bytes]) => `${((100 * bytes) / measured.table).toFixed(0)}%`)
         .join(", ");
-      lines.push(`| ${kind} | ${result.arm} | ${added || "—"} | ${result.microsPerOperation} | ${result.ratio.toFixed(2)} |`);
+      lines.push(
+        `| ${kind} | ${result.arm} | ${added || "—"} | ${result.microsPerOperation} | ${result.ratio.toFixed(2)} |`,
+      );
     }
   }
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -167,7 +190,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:indexes failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `bench:indexes failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   // Half-made databases may still hold connections open: leave anyway.
   process.exit(1);
 });

@@ -12,7 +12,13 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { freePort, openPostgres, withDatabase } from "../fixtures";
 import { installMediaUsageSummary, uninstallMediaUsageSummary } from "../lib";
-import { BENCH_ADMIN_TOKEN, buildDataset, holdsDataset, SCALES, type Scale } from "./media-database";
+import {
+  BENCH_ADMIN_TOKEN,
+  buildDataset,
+  holdsDataset,
+  SCALES,
+  type Scale,
+} from "./media-database";
 import { openBenchPostgres } from "./postgres";
 
 const RESULTS = resolve(__dirname, "../../bench-results");
@@ -43,25 +49,40 @@ async function main(): Promise<void> {
   const { db, embedded } = await openBenchPostgres(values.database, name, RESULTS);
   try {
     if (!(await holdsDataset(db, scale, seed))) {
-      process.stdout.write(`Building the ${scale} data set (${SCALES[scale].media.toLocaleString("en")} media)...\n`);
+      process.stdout.write(
+        `Building the ${scale} data set (${SCALES[scale].media.toLocaleString("en")} media)...\n`,
+      );
       await buildDataset(db, scale, seed, (line) => process.stdout.write(`${line}\n`));
     }
     if (values.summary) await installMediaUsageSummary(db);
   } finally {
     await db.destroy();
   }
-  const server = values.database ?? process.env.TEST_PG_URL ?? process.env.DATABASE_URL ?? embedded?.url;
+  const server =
+    values.database ?? process.env.TEST_PG_URL ?? process.env.DATABASE_URL ?? embedded?.url;
   if (!server) throw new Error("no PostgreSQL server");
   const port = await freePort();
   const service = spawn(
     process.execPath,
-    [CLI, "serve", "--database", withDatabase(server, name), "--listen", `127.0.0.1:${port}`, "--log-level", "warn"],
+    [
+      CLI,
+      "serve",
+      "--database",
+      withDatabase(server, name),
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--log-level",
+      "warn",
+    ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   try {
     const base = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media`;
     for (let attempt = 0; ; attempt++) {
-      const ready = await fetch(base).then(() => true, () => false);
+      const ready = await fetch(base).then(
+        () => true,
+        () => false,
+      );
       if (ready) break;
       if (attempt > 100) throw new Error("the service did not start");
       await new Promise((done) => setTimeout(done, 100));
@@ -76,7 +97,9 @@ async function main(): Promise<void> {
       ["default request", base],
       ["search (~1% of users)", `${base}?search_term=ana.s`],
     ] as const) {
-      process.stdout.write(`${label}: ${values.connections} connections for ${values.duration} s...\n`);
+      process.stdout.write(
+        `${label}: ${values.connections} connections for ${values.duration} s...\n`,
+      );
       const result = await autocannon({
         url,
         headers,
@@ -109,9 +132,25 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(lines.join("\n"));
     const file = join(RESULTS, `load-${scale}-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify({ scale, summary: values.summary, connections: Number(values.connections), duration: Number(values.duration), rssStartMb: rssStart, rssEndMb: rssEnd, results }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          scale,
+          summary: values.summary,
+          connections: Number(values.connections),
+          duration: Number(values.duration),
+          rssStartMb: rssStart,
+          rssEndMb: rssEnd,
+          results,
+        },
+        null,
+        2,
+      ),
+    );
     process.stdout.write(`Written to ${file}\n`);
-    const failed = results.some((row) => row.errors + row.timeouts + row.non2xx > 0) || rssEnd - rssStart > 50;
+    const failed =
+      results.some((row) => row.errors + row.timeouts + row.non2xx > 0) || rssEnd - rssStart > 50;
     if (failed) process.exitCode = 1;
   } finally {
     service.kill("SIGTERM");
@@ -125,6 +164,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:load failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `bench:load failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

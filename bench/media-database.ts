@@ -33,8 +33,14 @@ export function datasetOptions(scale: Scale, seed: number): RealisticMediaOption
 /** Whether the database already holds this exact data set (its marker is written last). */
 export async function holdsDataset(db: Knex, scale: Scale, seed: number): Promise<boolean> {
   try {
-    const row = await db("sas_bench_info").first<{ scale: string; seed: number; version: number }>();
-    return row?.scale === scale && Number(row.seed) === seed && Number(row.version) === GENERATOR_VERSION;
+    const row = await db("sas_bench_info").first<{
+      scale: string;
+      seed: number;
+      version: number;
+    }>();
+    return (
+      row?.scale === scale && Number(row.seed) === seed && Number(row.version) === GENERATOR_VERSION
+    );
   } catch {
     return false;
   }
@@ -50,7 +56,9 @@ export async function buildDataset(
   const options = datasetOptions(scale, seed);
   const started = Date.now();
   await createSynapseSchema(db);
-  await insertAccounts(db, [{ userId: "@bench-admin:bench.example", admin: true, tokens: [{ token: BENCH_ADMIN_TOKEN }] }]);
+  await insertAccounts(db, [
+    { userId: "@bench-admin:bench.example", admin: true, tokens: [{ token: BENCH_ADMIN_TOKEN }] },
+  ]);
   await insertProfiles(db, realisticUsers(options).profiles);
   let reported = 0;
   await bulkInsertMedia(db, realisticMediaRows(options), (written) => {

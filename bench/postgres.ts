@@ -3,7 +3,13 @@
 
 import { join } from "node:path";
 import type { Knex } from "knex";
-import { createPostgresDatabase, openPostgres, startEmbeddedPostgres, withDatabase, type EmbeddedPostgresServer } from "../fixtures";
+import {
+  createPostgresDatabase,
+  openPostgres,
+  startEmbeddedPostgres,
+  withDatabase,
+  type EmbeddedPostgresServer,
+} from "../fixtures";
 
 export async function openBenchPostgres(
   serverUrl: string | undefined,
@@ -14,15 +20,24 @@ export async function openBenchPostgres(
   let embedded: EmbeddedPostgresServer | undefined;
   if (!server) {
     process.stdout.write("Starting an embedded PostgreSQL (kept in bench-results/postgres)...\n");
-    embedded = await startEmbeddedPostgres({ dataDir: join(resultsDir, "postgres"), persistent: true });
+    embedded = await startEmbeddedPostgres({
+      dataDir: join(resultsDir, "postgres"),
+      persistent: true,
+    });
     server = embedded.url;
   }
   const admin = openPostgres(server, { min: 0, max: 1 });
   try {
-    const exists = await admin.raw<{ rows: unknown[] }>("SELECT 1 FROM pg_database WHERE datname = ?", [database]);
+    const exists = await admin.raw<{ rows: unknown[] }>(
+      "SELECT 1 FROM pg_database WHERE datname = ?",
+      [database],
+    );
     if (exists.rows.length === 0) await createPostgresDatabase(server, database);
   } finally {
     await admin.destroy();
   }
-  return { db: openPostgres(withDatabase(server, database), { min: 0, max: 8 }), ...(embedded ? { embedded } : {}) };
+  return {
+    db: openPostgres(withDatabase(server, database), { min: 0, max: 8 }),
+    ...(embedded ? { embedded } : {}),
+  };
 }

@@ -22,7 +22,11 @@ import {
 import { ROOM_TABLES_SQL, roomDatabases, type RoomTableRow } from "../lib/storage/rooms-catalogue";
 import { estimateByPlanner } from "../lib/storage/rooms-planner";
 import { estimateBySample, samplePercent, SAMPLE_TARGET_ROWS } from "../lib/storage/rooms-sample";
-import { MAIN_ROOM_TABLES, STATE_ROOM_TABLES, type RoomsEstimate } from "../lib/storage/rooms-tables";
+import {
+  MAIN_ROOM_TABLES,
+  STATE_ROOM_TABLES,
+  type RoomsEstimate,
+} from "../lib/storage/rooms-tables";
 
 interface Settings {
   events: number;
@@ -52,7 +56,8 @@ function parseArguments(argv: readonly string[]): Settings {
       continue;
     }
     const number = Number(value.replace(/[_,]/g, ""));
-    if (!Number.isSafeInteger(number) || number < 1) throw new Error(`${flag ?? ""}: not a positive integer: ${value}`);
+    if (!Number.isSafeInteger(number) || number < 1)
+      throw new Error(`${flag ?? ""}: not a positive integer: ${value}`);
     if (flag === "--events") settings.events = number;
     else if (flag === "--rooms") settings.rooms = number;
     else if (flag === "--runs") settings.runs = number;
@@ -78,7 +83,9 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value:
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
 
 interface Measurement {
@@ -101,7 +108,9 @@ async function measure(
   scenario: string,
   settings: Settings,
 ): Promise<{ truth: Array<{ roomId: string; bytes: string }>; results: Measurement[] }> {
-  const { value: exact } = await timed(`${scenario}: exact per-room bytes (reads every row)`, () => exactRoomSizes(db));
+  const { value: exact } = await timed(`${scenario}: exact per-room bytes (reads every row)`, () =>
+    exactRoomSizes(db),
+  );
   const truth = rankRooms(exact);
   const trueTop = truth.slice(0, 10);
   const databases = roomDatabases(db, db);
@@ -110,7 +119,9 @@ async function measure(
     sample: () => estimateBySample(databases, { statementTimeoutMs: 600_000 }),
   };
   const results: Measurement[] = [];
-  for (const [estimator, run] of Object.entries(estimators) as Array<["planner" | "sample", () => Promise<RoomsEstimate>]>) {
+  for (const [estimator, run] of Object.entries(estimators) as Array<
+    ["planner" | "sample", () => Promise<RoomsEstimate>]
+  >) {
     await run(); // warm-up: caches, plans, connections
     const runsMs: number[] = [];
     let estimate: RoomsEstimate | undefined;
@@ -123,26 +134,36 @@ async function measure(
     const listed = new Map(rooms.map((room) => [room.room_id, room.estimated_size]));
     const errors = trueTop
       .filter((room) => listed.has(room.roomId))
-      .map((room) => Math.abs((listed.get(room.roomId) ?? 0) - Number(room.bytes)) / Number(room.bytes));
+      .map(
+        (room) =>
+          Math.abs((listed.get(room.roomId) ?? 0) - Number(room.bytes)) / Number(room.bytes),
+      );
     results.push({
       scenario,
       estimator,
       medianMs: median(runsMs),
       runsMs,
       recall: errors.length / trueTop.length,
-      top3InOrder: rooms.slice(0, 3).every((room, index) => room.room_id === trueTop[index]?.roomId),
+      top3InOrder: rooms
+        .slice(0, 3)
+        .every((room, index) => room.room_id === trueTop[index]?.roomId),
       medianError: errors.length > 0 ? median(errors) : NaN,
       worstError: errors.length > 0 ? Math.max(...errors) : NaN,
       rooms,
     });
     log(`${scenario}: ${estimator} median ${median(runsMs).toFixed(1)} ms`);
   }
-  return { truth: trueTop.map((room) => ({ roomId: room.roomId, bytes: room.bytes.toString() })), results };
+  return {
+    truth: trueTop.map((room) => ({ roomId: room.roomId, bytes: room.bytes.toString() })),
+    results,
+  };
 }
 
 /** The pages the sample reads (TABLESAMPLE SYSTEM reads just those) and all the heap pages. */
 async function samplePages(db: Knex): Promise<{ sampled: number; total: number }> {
-  const tables = [...MAIN_ROOM_TABLES, ...STATE_ROOM_TABLES].filter((table) => table !== "event_edges");
+  const tables = [...MAIN_ROOM_TABLES, ...STATE_ROOM_TABLES].filter(
+    (table) => table !== "event_edges",
+  );
   const catalogue = await db.raw<{ rows: RoomTableRow[] }>(ROOM_TABLES_SQL, [tables]);
   let sampled = 0;
   let total = 0;
@@ -167,10 +188,19 @@ async function tableSizes(db: Knex): Promise<Record<string, number>> {
   return sizes;
 }
 
-const percent = (value: number): string => (Number.isNaN(value) ? "n/a" : `${(value * 100).toFixed(1)}%`);
+const percent = (value: number): string =>
+  Number.isNaN(value) ? "n/a" : `${(value * 100).toFixed(1)}%`;
 
 function table(results: readonly Measurement[]): string {
-  const header = ["situation", "estimator", "median time", "recall@10", "top 3 in order", "median error", "worst error"];
+  const header = [
+    "situation",
+    "estimator",
+    "median time",
+    "recall@10",
+    "top 3 in order",
+    "median error",
+    "worst error",
+  ];
   const rows = results.map((result) => [
     result.scenario,
     result.estimator,
@@ -180,10 +210,16 @@ function table(results: readonly Measurement[]): string {
     percent(result.medianError),
     percent(result.worstError),
   ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const widths = header.map((cell, column) =>
+    Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
   const line = (cells: readonly string[]): string =>
     `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
-  return [line(header), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+  return [
+    line(header),
+    `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`,
+    ...rows.map(line),
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -200,20 +236,35 @@ async function main(): Promise<void> {
   try {
     scratch = await createScratchPostgres(serverUrl, { prefix: "sas_bench" });
     const db = scratch.knex;
-    const version = (await db.raw<{ rows: Array<{ version: string }> }>("SELECT current_setting('server_version') AS version")).rows[0]?.version;
+    const version = (
+      await db.raw<{ rows: Array<{ version: string }> }>(
+        "SELECT current_setting('server_version') AS version",
+      )
+    ).rows[0]?.version;
     log(`PostgreSQL ${version ?? "?"}, scratch database ${scratch.name}`);
 
     // Indexes after the load, autovacuum off: the statistics move only when the benchmark
     // says so, which is what "after a purge without ANALYZE" needs.
-    const build = await timed(`building ${settings.events} events in ${settings.rooms} rooms`, async () => {
-      await createRoomTables(db, { indexes: false, autovacuum: false });
-      const plan = await seedRooms(db, { seed: settings.seed, rooms: settings.rooms, events: settings.events });
-      await createRoomIndexes(db);
-      await db.raw("VACUUM ANALYZE");
-      return plan;
-    });
+    const build = await timed(
+      `building ${settings.events} events in ${settings.rooms} rooms`,
+      async () => {
+        await createRoomTables(db, { indexes: false, autovacuum: false });
+        const plan = await seedRooms(db, {
+          seed: settings.seed,
+          rooms: settings.rooms,
+          events: settings.events,
+        });
+        await createRoomIndexes(db);
+        await db.raw("VACUUM ANALYZE");
+        return plan;
+      },
+    );
     const plan: RoomPlan[] = build.value;
-    const size = (await db.raw<{ rows: Array<{ bytes: string }> }>("SELECT pg_database_size(current_database())::text AS bytes")).rows[0]?.bytes;
+    const size = (
+      await db.raw<{ rows: Array<{ bytes: string }> }>(
+        "SELECT pg_database_size(current_database())::text AS bytes",
+      )
+    ).rows[0]?.bytes;
     const pages = await samplePages(db);
     const tableBytes = await tableSizes(db);
     const roomTablesBytes = Object.values(tableBytes).reduce((sum, bytes) => sum + bytes, 0);
@@ -226,8 +277,14 @@ async function main(): Promise<void> {
 
     await timed("VACUUM ANALYZE (back to fresh statistics)", () => db.raw("VACUUM ANALYZE"));
     // A spam room: as many small events as the largest remaining room has, and half again.
-    const largestLeft = Math.max(...plan.filter((room) => room.roomId !== purged).map((room) => room.events));
-    const flood: RoomPlan = { roomId: "!spamFloodRoom:bench", events: Math.round(largestLeft * 1.5), eventBytes: 300 };
+    const largestLeft = Math.max(
+      ...plan.filter((room) => room.roomId !== purged).map((room) => room.events),
+    );
+    const flood: RoomPlan = {
+      roomId: "!spamFloodRoom:bench",
+      events: Math.round(largestLeft * 1.5),
+      eventBytes: 300,
+    };
     await timed(`flooding ${flood.roomId} with ${flood.events} events`, () =>
       seedRooms(db, { seed: settings.seed + 1, rooms: [flood] }),
     );
@@ -254,7 +311,10 @@ async function main(): Promise<void> {
       `${JSON.stringify(
         {
           postgres: version,
-          settings: { ...settings, database: settings.database === undefined ? "embedded" : "given" },
+          settings: {
+            ...settings,
+            database: settings.database === undefined ? "embedded" : "given",
+          },
           databaseBytes: Number(size),
           buildMs: build.ms,
           samplePages: pages,

@@ -8,18 +8,26 @@ import { openPostgres, type MediaRow } from "../fixtures";
 export type Kind = "sqlite" | "postgres";
 
 const began = Date.now();
-export const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+export const log = (message: string) =>
+  process.stderr.write(
+    `[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}\n`,
+  );
 export const now = () => process.hrtime.bigint();
 export const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 export const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Runs one statement with `?` placeholders straight on the driver's connection. */
-export type Exec = (sql: string, values: ReadonlyArray<string | number | boolean | null>) => Promise<void>;
+export type Exec = (
+  sql: string,
+  values: ReadonlyArray<string | number | boolean | null>,
+) => Promise<void>;
 
 export interface Arm {
   name: string;
@@ -55,7 +63,9 @@ export async function makeArm(name: string, db: Knex, kind: Kind): Promise<Arm> 
         }
       : (sql, values) =>
           new Promise((resolve, reject) =>
-            (connection as SqliteConnection).run(sql, values, (error) => (error ? reject(error) : resolve())),
+            (connection as SqliteConnection).run(sql, values, (error) =>
+              error ? reject(error) : resolve(),
+            ),
           );
   return {
     name,
@@ -78,7 +88,10 @@ export function openSqliteArm(file: string, synchronous: "NORMAL" | "FULL"): Kne
     pool: {
       min: 1,
       max: 2,
-      afterCreate: (connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) =>
+      afterCreate: (
+        connection: { exec(sql: string, done: (error: Error | null) => void): void },
+        done: (error: Error | null) => void,
+      ) =>
         connection.exec(`PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000;`, done),
     },
   });
@@ -89,8 +102,13 @@ export function openPostgresArm(url: string, durable: boolean): Knex {
   return openPostgres(url, {
     min: 1,
     max: 2,
-    afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) =>
-      connection.query(`SET synchronous_commit = ${durable ? "on" : "off"}`, (error) => done(error, connection)),
+    afterCreate: (
+      connection: { query(sql: string, done: (error: Error | null) => void): void },
+      done: (error: Error | null, connection: unknown) => void,
+    ) =>
+      connection.query(`SET synchronous_commit = ${durable ? "on" : "off"}`, (error) =>
+        done(error, connection),
+      ),
   });
 }
 
@@ -116,7 +134,11 @@ export async function upload(arm: Arm, rows: readonly MediaRow[], idPrefix = "")
 }
 
 /** Runs `work` on every arm block after block, the arms' order rotating, and records each block's time. */
-export async function alternate(arms: Arm[], blocks: number, work: (arm: Arm, block: number) => Promise<number>): Promise<void> {
+export async function alternate(
+  arms: Arm[],
+  blocks: number,
+  work: (arm: Arm, block: number) => Promise<number>,
+): Promise<void> {
   for (let block = 0; block < blocks; block++) {
     for (let turn = 0; turn < arms.length; turn++) {
       const arm = arms[(block + turn) % arms.length] as Arm;
@@ -145,17 +167,28 @@ export function armResults(arms: Arm[], perBlock: number): ArmResult[] {
       operations,
       totalMs: round(totalMs, 0),
       microsPerOperation: round((totalMs * 1000) / operations, 1),
-      ratio: round(median(arm.blocks.map((ms, index) => ms / (baseline.blocks[index] as number))), 3),
+      ratio: round(
+        median(arm.blocks.map((ms, index) => ms / (baseline.blocks[index] as number))),
+        3,
+      ),
     };
   });
 }
 
 /** `uploads` in blocks of `block`, alternating between the arms. */
-export async function timeUploads(arms: Arm[], uploads: readonly MediaRow[], block: number, idPrefix = ""): Promise<ArmResult[]> {
+export async function timeUploads(
+  arms: Arm[],
+  uploads: readonly MediaRow[],
+  block: number,
+  idPrefix = "",
+): Promise<ArmResult[]> {
   const blocks = Math.floor(uploads.length / block);
-  await alternate(arms, blocks, (arm, index) => upload(arm, uploads.slice(index * block, (index + 1) * block), idPrefix));
+  await alternate(arms, blocks, (arm, index) =>
+    upload(arm, uploads.slice(index * block, (index + 1) * block), idPrefix),
+  );
   return armResults(arms, block);
 }
 
 /** Closes every arm, whatever happened. */
-export const closeAll = (arms: readonly Arm[]) => Promise.all(arms.map((arm) => arm.close().catch(() => undefined)));
+export const closeAll = (arms: readonly Arm[]) =>
+  Promise.all(arms.map((arm) => arm.close().catch(() => undefined)));

@@ -36,9 +36,16 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 function table(headers: string[], body: Array<Array<string | number>>): string {
   const cells = [headers, ...body.map((row) => row.map(String))];
-  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? "").length)));
-  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
-  return [line(headers), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
+  const widths = headers.map((_, column) =>
+    Math.max(...cells.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (row: string[]) =>
+    `| ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
+  return [
+    line(headers),
+    `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`,
+    ...cells.slice(1).map(line),
+  ].join("\n");
 }
 
 export interface Results {
@@ -57,7 +64,13 @@ export function report(results: Results): string {
     const section = results.inserts[kind];
     if (!section) continue;
     for (const result of [...section.inserts, ...section.durable]) {
-      insertRows.push([kind, result.arm, result.operations, result.microsPerOperation, result.ratio.toFixed(3)]);
+      insertRows.push([
+        kind,
+        result.arm,
+        result.operations,
+        result.microsPerOperation,
+        result.ratio.toFixed(3),
+      ]);
     }
   }
   if (insertRows.length > 0) {
@@ -92,9 +105,22 @@ export function report(results: Results): string {
       table(
         ["operation", ...forms.inserts.map((result) => result.arm)],
         [
-          ["single-row INSERT", ...forms.inserts.map((result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`)],
-          ["single-row UPDATE of last_access_ts", ...forms.accessUpdates.map((result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`)],
-          [`one DELETE of ${forms.purge[0]?.rows ?? 0} rows (ms)`, ...forms.purge.map((result) => result.ms)],
+          [
+            "single-row INSERT",
+            ...forms.inserts.map(
+              (result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`,
+            ),
+          ],
+          [
+            "single-row UPDATE of last_access_ts",
+            ...forms.accessUpdates.map(
+              (result) => `${result.microsPerOperation} (${result.ratio.toFixed(2)})`,
+            ),
+          ],
+          [
+            `one DELETE of ${forms.purge[0]?.rows ?? 0} rows (ms)`,
+            ...forms.purge.map((result) => result.ms),
+          ],
         ],
       ),
       "",

@@ -49,7 +49,13 @@ export async function createBulkMediaDatabase(db: Knex, options: BulkMediaOption
       [options.rows, options.uploaders],
     );
   }
-  await db.raw("CREATE UNIQUE INDEX local_media_repository_media_id_key ON local_media_repository (media_id)");
-  await db.raw("CREATE INDEX users_have_local_media ON local_media_repository (user_id, created_ts)");
-  await db.raw(fixtureDialect(db) === "postgres" ? "VACUUM ANALYZE local_media_repository" : "ANALYZE");
+  await db.raw(
+    "CREATE UNIQUE INDEX local_media_repository_media_id_key ON local_media_repository (media_id)",
+  );
+  await db.raw(
+    "CREATE INDEX users_have_local_media ON local_media_repository (user_id, created_ts)",
+  );
+  await db.raw(
+    fixtureDialect(db) === "postgres" ? "VACUUM ANALYZE local_media_repository" : "ANALYZE",
+  );
 }

@@ -23,16 +23,31 @@ const applyDelta = (rows: string, canEmpty: boolean) => `
   ON CONFLICT (user_id) DO UPDATE
      SET media_count = summary.media_count + EXCLUDED.media_count,
          media_length = summary.media_length + EXCLUDED.media_length;${
-    canEmpty ? `
-  DELETE FROM ${TABLE} WHERE media_count = 0 AND user_id IN (SELECT user_id FROM old_rows);` : ""
-  }`;
+           canEmpty
+             ? `
+  DELETE FROM ${TABLE} WHERE media_count = 0 AND user_id IN (SELECT user_id FROM old_rows);`
+             : ""
+         }`;
 
-const NEW_ROWS = "SELECT user_id, 1 AS count, COALESCE(media_length, 0)::bigint AS length FROM new_rows";
-const OLD_ROWS = "SELECT user_id, -1 AS count, -COALESCE(media_length, 0)::bigint AS length FROM old_rows";
+const NEW_ROWS =
+  "SELECT user_id, 1 AS count, COALESCE(media_length, 0)::bigint AS length FROM new_rows";
+const OLD_ROWS =
+  "SELECT user_id, -1 AS count, -COALESCE(media_length, 0)::bigint AS length FROM old_rows";
 
-const FUNCTIONS: Record<"insert" | "delete" | "update", { referencing: string; event: string; body: string }> = {
-  insert: { event: "INSERT", referencing: "NEW TABLE AS new_rows", body: applyDelta(NEW_ROWS, false) },
-  delete: { event: "DELETE", referencing: "OLD TABLE AS old_rows", body: applyDelta(OLD_ROWS, true) },
+const FUNCTIONS: Record<
+  "insert" | "delete" | "update",
+  { referencing: string; event: string; body: string }
+> = {
+  insert: {
+    event: "INSERT",
+    referencing: "NEW TABLE AS new_rows",
+    body: applyDelta(NEW_ROWS, false),
+  },
+  delete: {
+    event: "DELETE",
+    referencing: "OLD TABLE AS old_rows",
+    body: applyDelta(OLD_ROWS, true),
+  },
   // Transition tables allow no column list: this fires on every UPDATE, last_access_ts too.
   update: {
     event: "UPDATE",
@@ -48,7 +63,9 @@ export async function useStatementLevelTriggers(db: Knex): Promise<void> {
   >) {
     const name = `sas_bench_statement_${event}`;
     await db.raw(`DROP TRIGGER ${SUMMARY_TRIGGERS[event]} ON local_media_repository`);
-    await db.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$\nBEGIN${body}\n  RETURN NULL;\nEND\n$sas$`);
+    await db.raw(
+      `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$\nBEGIN${body}\n  RETURN NULL;\nEND\n$sas$`,
+    );
     await db.raw(
       `CREATE TRIGGER ${name} AFTER ${on} ON local_media_repository REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${name}()`,
     );

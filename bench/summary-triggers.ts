@@ -38,7 +38,14 @@ import {
   type ArmResult,
   type Kind,
 } from "./summary-bench-arms";
-import { report, type BackfillResult, type FormsSection, type InsertSection, type Results, type SizeResult } from "./summary-bench-report";
+import {
+  report,
+  type BackfillResult,
+  type FormsSection,
+  type InsertSection,
+  type Results,
+  type SizeResult,
+} from "./summary-bench-report";
 import { createBulkMediaDatabase } from "./summary-bulk-media";
 import { useStatementLevelTriggers } from "./summary-statement-triggers";
 
@@ -96,11 +103,16 @@ function parseOptions(argv: string[]): Options {
   }
   const count = (name: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value)) throw new TypeError(`--${name} must be a whole number, not "${value}"`);
+    if (!/^\d+$/.test(value))
+      throw new TypeError(`--${name} must be a whole number, not "${value}"`);
     return Number(value);
   };
   const list = (name: string, value: string | undefined, fallback: number[]): number[] =>
-    value === undefined ? fallback : value === "" ? [] : value.split(",").map((part) => count(name, part, 0));
+    value === undefined
+      ? fallback
+      : value === ""
+        ? []
+        : value.split(",").map((part) => count(name, part, 0));
   if (values.only !== undefined && values.only !== "sqlite" && values.only !== "postgres") {
     throw new TypeError(`--only must be sqlite or postgres, not "${values.only}"`);
   }
@@ -119,8 +131,10 @@ function parseOptions(argv: string[]): Options {
       postgres: list("backfill-postgres", values["backfill-postgres"], [1_000_000, 10_000_000]),
     },
   };
-  if (options.block < 1 || options.inserts < options.block) throw new TypeError("--inserts must be at least --block, and --block at least 1");
-  if (options.preload < options.uploaders) throw new TypeError("--preload must be at least --uploaders");
+  if (options.block < 1 || options.inserts < options.block)
+    throw new TypeError("--inserts must be at least --block, and --block at least 1");
+  if (options.preload < options.uploaders)
+    throw new TypeError("--preload must be at least --uploaders");
   return options;
 }
 
@@ -128,7 +142,12 @@ function parseOptions(argv: string[]): Options {
 // Databases
 
 /** The raw rows of a statement on either driver. */
-async function rows<Row>(db: Knex, kind: Kind, sql: string, bindings: ReadonlyArray<string | number | null> = []): Promise<Row[]> {
+async function rows<Row>(
+  db: Knex,
+  kind: Kind,
+  sql: string,
+  bindings: ReadonlyArray<string | number | null> = [],
+): Promise<Row[]> {
   const result: unknown = await db.raw(sql, bindings as Knex.RawBinding[]);
   return kind === "postgres" ? (result as { rows: Row[] }).rows : (result as Row[]);
 }
@@ -148,7 +167,10 @@ async function startPostgres(given: string | undefined, naptimeS: number): Promi
     log(`starting an embedded PostgreSQL (autovacuum_naptime ${naptimeS} s)`);
     // A short naptime lets autovacuum visit the databases several times during a run of a
     // minute or two, as it would over hours of a real server's uploads.
-    const server = await startEmbeddedPostgres({ stopOnSignals: true, postgresFlags: ["-c", `autovacuum_naptime=${naptimeS}`] });
+    const server = await startEmbeddedPostgres({
+      stopOnSignals: true,
+      postgresFlags: ["-c", `autovacuum_naptime=${naptimeS}`],
+    });
     url = server.url;
     stopServer = () => server.stop();
   }
@@ -165,7 +187,8 @@ async function startPostgres(given: string | undefined, naptimeS: number): Promi
     naptime: info?.naptime ?? "unknown",
     created,
     async stop() {
-      for (const name of created) await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
+      for (const name of created)
+        await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
       await admin.destroy();
       await stopServer();
     },
@@ -173,14 +196,22 @@ async function startPostgres(given: string | undefined, naptimeS: number): Promi
 }
 
 /** A new database on the server, empty or a copy of `template`; dropped when the server stops. */
-async function createDatabase(server: PostgresServer, name: string, template?: string): Promise<string> {
+async function createDatabase(
+  server: PostgresServer,
+  name: string,
+  template?: string,
+): Promise<string> {
   const admin = openPostgres(server.url, { min: 0, max: 1 });
   try {
     await admin.raw("DROP DATABASE IF EXISTS ?? WITH (FORCE)", [name]);
   } finally {
     await admin.destroy();
   }
-  const url = await createPostgresDatabase(server.url, name, template === undefined ? {} : { template });
+  const url = await createPostgresDatabase(
+    server.url,
+    name,
+    template === undefined ? {} : { template },
+  );
   server.created.push(name);
   return url;
 }
@@ -194,7 +225,14 @@ interface Workload {
 }
 
 function makeWorkload(options: Options): Workload {
-  const all = [...realisticMediaRows({ seed: 5, uploaders: options.uploaders, media: options.preload + options.inserts, serverName: "bench.example" })];
+  const all = [
+    ...realisticMediaRows({
+      seed: 5,
+      uploaders: options.uploaders,
+      media: options.preload + options.inserts,
+      serverName: "bench.example",
+    }),
+  ];
   return { preload: all.slice(0, options.preload), uploads: all.slice(options.preload) };
 }
 
@@ -221,39 +259,65 @@ async function preload(db: Knex, kind: Kind, media: readonly MediaRow[]): Promis
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-async function summarySize(db: Knex): Promise<{ bytes: number; autovacuumRuns: number; deadRows: number }> {
+async function summarySize(
+  db: Knex,
+): Promise<{ bytes: number; autovacuumRuns: number; deadRows: number }> {
   const [row] = await rows<{ bytes: string; runs: string | null; dead: string | null }>(
     db,
     "postgres",
     `SELECT pg_total_relation_size('sas_user_media_usage') AS bytes, s.autovacuum_count AS runs, s.n_dead_tup AS dead
        FROM pg_stat_user_tables s WHERE s.relname = 'sas_user_media_usage'`,
   );
-  return { bytes: Number(row?.bytes ?? 0), autovacuumRuns: Number(row?.runs ?? 0), deadRows: Number(row?.dead ?? 0) };
+  return {
+    bytes: Number(row?.bytes ?? 0),
+    autovacuumRuns: Number(row?.runs ?? 0),
+    deadRows: Number(row?.dead ?? 0),
+  };
 }
 
 /** Every figure is of a summary that stayed exact; `ownTriggers` false for the statement-level candidate. */
 async function checkNoDrift(db: Knex, what: string, ownTriggers = true): Promise<void> {
   const report = await verifyMediaUsageSummary(db);
-  if (report.driftedUsers > 0) throw new Error(`${what}: the summary drifted (${report.driftedUsers} users)`);
+  if (report.driftedUsers > 0)
+    throw new Error(`${what}: the summary drifted (${report.driftedUsers} users)`);
   if (ownTriggers && !report.triggersPresent) throw new Error(`${what}: triggers missing`);
 }
 
 /** A short run with a durable commit per upload, on arms opened for it (and closed after). */
-async function durableUploads(options: Options, workload: Workload, what: string, open: () => Promise<Arm[]>): Promise<ArmResult[]> {
+async function durableUploads(
+  options: Options,
+  workload: Workload,
+  what: string,
+  open: () => Promise<Arm[]>,
+): Promise<ArmResult[]> {
   if (options.durable === 0) return [];
   log(`${what}: ${options.durable} inserts per arm`);
   const arms = await open();
   try {
-    return await timeUploads(arms, workload.uploads.slice(0, options.durable), Math.max(1, Math.floor(options.durable / 10)), "durable-");
+    return await timeUploads(
+      arms,
+      workload.uploads.slice(0, options.durable),
+      Math.max(1, Math.floor(options.durable / 10)),
+      "durable-",
+    );
   } finally {
     await closeAll(arms);
   }
 }
 
-async function insertCostOnSqlite(options: Options, workload: Workload, dir: string): Promise<InsertSection> {
+async function insertCostOnSqlite(
+  options: Options,
+  workload: Workload,
+  dir: string,
+): Promise<InsertSection> {
   log("SQLite: building the preloaded database");
   const template = join(dir, "template.db");
-  const builder = knexFactory({ client: "sqlite3", connection: { filename: template }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  const builder = knexFactory({
+    client: "sqlite3",
+    connection: { filename: template },
+    useNullAsDefault: true,
+    pool: { min: 1, max: 1 },
+  });
   await builder.raw("PRAGMA journal_mode = WAL");
   await preload(builder, "sqlite", workload.preload);
   await builder.destroy();
@@ -277,14 +341,32 @@ async function insertCostOnSqlite(options: Options, workload: Workload, dir: str
     await closeAll(arms);
   }
 
-  const durable = await durableUploads(options, workload, "SQLite with synchronous=FULL", async () => [
-    await makeArm("without summary (synchronous=FULL)", openSqliteArm(files.none, "FULL"), "sqlite"),
-    await makeArm("with summary (synchronous=FULL)", openSqliteArm(files.summary, "FULL"), "sqlite"),
-  ]);
+  const durable = await durableUploads(
+    options,
+    workload,
+    "SQLite with synchronous=FULL",
+    async () => [
+      await makeArm(
+        "without summary (synchronous=FULL)",
+        openSqliteArm(files.none, "FULL"),
+        "sqlite",
+      ),
+      await makeArm(
+        "with summary (synchronous=FULL)",
+        openSqliteArm(files.summary, "FULL"),
+        "sqlite",
+      ),
+    ],
+  );
   return { inserts, durable, sizes: [] };
 }
 
-async function insertCostOnPostgres(options: Options, workload: Workload, server: PostgresServer, template: string): Promise<InsertSection> {
+async function insertCostOnPostgres(
+  options: Options,
+  workload: Workload,
+  server: PostgresServer,
+  template: string,
+): Promise<InsertSection> {
   const urls = {
     none: await createDatabase(server, `${template}_none`, template),
     tuned: await createDatabase(server, `${template}_tuned`, template),
@@ -293,7 +375,11 @@ async function insertCostOnPostgres(options: Options, workload: Workload, server
   const arms = [
     await makeArm("without summary", openPostgresArm(urls.none, false), "postgres"),
     await makeArm("with summary", openPostgresArm(urls.tuned, false), "postgres"),
-    await makeArm("with summary, default autovacuum", openPostgresArm(urls.defaults, false), "postgres"),
+    await makeArm(
+      "with summary, default autovacuum",
+      openPostgresArm(urls.defaults, false),
+      "postgres",
+    ),
   ];
   const [, tuned, defaults] = arms as [Arm, Arm, Arm];
   let inserts: ArmResult[];
@@ -301,7 +387,9 @@ async function insertCostOnPostgres(options: Options, workload: Workload, server
   try {
     await installMediaUsageSummary(tuned.db);
     await installMediaUsageSummary(defaults.db);
-    await defaults.db.raw(`ALTER TABLE sas_user_media_usage RESET (${Object.keys(SUMMARY_STORAGE_PARAMETERS).join(", ")})`);
+    await defaults.db.raw(
+      `ALTER TABLE sas_user_media_usage RESET (${Object.keys(SUMMARY_STORAGE_PARAMETERS).join(", ")})`,
+    );
     for (const arm of arms) await arm.db.raw("VACUUM ANALYZE");
     const before = { tuned: await summarySize(tuned.db), defaults: await summarySize(defaults.db) };
 
@@ -310,7 +398,11 @@ async function insertCostOnPostgres(options: Options, workload: Workload, server
     const after = { tuned: await summarySize(tuned.db), defaults: await summarySize(defaults.db) };
     await checkNoDrift(tuned.db, "PostgreSQL");
     await checkNoDrift(defaults.db, "PostgreSQL (default autovacuum)");
-    const size = (settings: string, from: typeof before.tuned, to: typeof before.tuned): SizeResult => ({
+    const size = (
+      settings: string,
+      from: typeof before.tuned,
+      to: typeof before.tuned,
+    ): SizeResult => ({
       settings,
       bytesBefore: from.bytes,
       bytesAfter: to.bytes,
@@ -318,25 +410,61 @@ async function insertCostOnPostgres(options: Options, workload: Workload, server
       deadRows: to.deadRows,
     });
     sizes.push(
-      size(Object.entries(SUMMARY_STORAGE_PARAMETERS).map(([name, value]) => `${name}=${value}`).join(", "), before.tuned, after.tuned),
+      size(
+        Object.entries(SUMMARY_STORAGE_PARAMETERS)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(", "),
+        before.tuned,
+        after.tuned,
+      ),
       size("PostgreSQL's defaults", before.defaults, after.defaults),
     );
   } finally {
     await closeAll(arms);
   }
 
-  const durable = await durableUploads(options, workload, "PostgreSQL with synchronous_commit=on", async () => [
-    await makeArm("without summary (synchronous_commit=on)", openPostgresArm(urls.none, true), "postgres"),
-    await makeArm("with summary (synchronous_commit=on)", openPostgresArm(urls.tuned, true), "postgres"),
-  ]);
+  const durable = await durableUploads(
+    options,
+    workload,
+    "PostgreSQL with synchronous_commit=on",
+    async () => [
+      await makeArm(
+        "without summary (synchronous_commit=on)",
+        openPostgresArm(urls.none, true),
+        "postgres",
+      ),
+      await makeArm(
+        "with summary (synchronous_commit=on)",
+        openPostgresArm(urls.tuned, true),
+        "postgres",
+      ),
+    ],
+  );
   return { inserts, durable, sizes };
 }
 
-async function triggerFormsOnPostgres(options: Options, workload: Workload, server: PostgresServer, template: string): Promise<FormsSection> {
+async function triggerFormsOnPostgres(
+  options: Options,
+  workload: Workload,
+  server: PostgresServer,
+  template: string,
+): Promise<FormsSection> {
   const arms = [
-    await makeArm("no triggers", openPostgresArm(await createDatabase(server, `${template}_f_none`, template), false), "postgres"),
-    await makeArm("row-level (shipped)", openPostgresArm(await createDatabase(server, `${template}_f_row`, template), false), "postgres"),
-    await makeArm("statement-level", openPostgresArm(await createDatabase(server, `${template}_f_stmt`, template), false), "postgres"),
+    await makeArm(
+      "no triggers",
+      openPostgresArm(await createDatabase(server, `${template}_f_none`, template), false),
+      "postgres",
+    ),
+    await makeArm(
+      "row-level (shipped)",
+      openPostgresArm(await createDatabase(server, `${template}_f_row`, template), false),
+      "postgres",
+    ),
+    await makeArm(
+      "statement-level",
+      openPostgresArm(await createDatabase(server, `${template}_f_stmt`, template), false),
+      "postgres",
+    ),
   ];
   const [, row, statement] = arms as [Arm, Arm, Arm];
   try {
@@ -349,7 +477,12 @@ async function triggerFormsOnPostgres(options: Options, workload: Workload, serv
     const blocks = Math.floor(options.forms / block);
 
     log(`PostgreSQL trigger forms: ${options.forms} single-row inserts per arm`);
-    const inserts = await timeUploads(arms, workload.uploads.slice(0, options.forms), block, "form-");
+    const inserts = await timeUploads(
+      arms,
+      workload.uploads.slice(0, options.forms),
+      block,
+      "form-",
+    );
 
     // Synapse records when media were last read: one UPDATE of last_access_ts per medium.
     log(`PostgreSQL trigger forms: ${options.forms} last_access_ts updates per arm`);
@@ -358,7 +491,10 @@ async function triggerFormsOnPostgres(options: Options, workload: Workload, serv
     await alternate(arms, blocks, async (arm, index) => {
       const start = now();
       for (let i = index * block; i < (index + 1) * block; i++) {
-        await arm.exec("UPDATE local_media_repository SET last_access_ts = ? WHERE media_id = ?", [i, ids[(i * 7919) % ids.length] as string]);
+        await arm.exec("UPDATE local_media_repository SET last_access_ts = ? WHERE media_id = ?", [
+          i,
+          ids[(i * 7919) % ids.length] as string,
+        ]);
       }
       return msSince(start);
     });
@@ -369,7 +505,10 @@ async function triggerFormsOnPostgres(options: Options, workload: Workload, serv
     const purge: FormsSection["purge"] = [];
     for (const arm of arms) {
       const start = now();
-      await arm.exec("DELETE FROM local_media_repository WHERE media_id IN (SELECT media_id FROM local_media_repository ORDER BY media_id LIMIT ?)", [options.forms]);
+      await arm.exec(
+        "DELETE FROM local_media_repository WHERE media_id IN (SELECT media_id FROM local_media_repository ORDER BY media_id LIMIT ?)",
+        [options.forms],
+      );
       purge.push({ arm: arm.name, rows: options.forms, ms: round(msSince(start), 1) });
     }
     await checkNoDrift(row.db, "row-level triggers");
@@ -380,12 +519,19 @@ async function triggerFormsOnPostgres(options: Options, workload: Workload, serv
   }
 }
 
-async function backfill(kind: Kind, rowsWanted: number, open: () => Promise<{ db: Knex; close(): Promise<void> }>): Promise<BackfillResult> {
+async function backfill(
+  kind: Kind,
+  rowsWanted: number,
+  open: () => Promise<{ db: Knex; close(): Promise<void> }>,
+): Promise<BackfillResult> {
   const { db, close } = await open();
   try {
     log(`${kind}: generating ${rowsWanted} media rows for the backfill`);
     let start = now();
-    await createBulkMediaDatabase(db, { rows: rowsWanted, uploaders: Math.max(1, Math.round(rowsWanted / (rowsWanted >= 5_000_000 ? 100 : 50))) });
+    await createBulkMediaDatabase(db, {
+      rows: rowsWanted,
+      uploaders: Math.max(1, Math.round(rowsWanted / (rowsWanted >= 5_000_000 ? 100 : 50))),
+    });
     const generateS = msSince(start) / 1000;
     log(`${kind}: install (backfill) over ${rowsWanted} media rows`);
     start = now();
@@ -395,7 +541,15 @@ async function backfill(kind: Kind, rowsWanted: number, open: () => Promise<{ db
     await checkNoDrift(db, `${kind} backfill`);
     const verifyS = msSince(start) / 1000;
     const summaryBytes = kind === "postgres" ? (await summarySize(db)).bytes : null;
-    return { database: kind, mediaRows: media, users, generateS: round(generateS, 1), installS: round(installS, 2), verifyS: round(verifyS, 2), summaryBytes };
+    return {
+      database: kind,
+      mediaRows: media,
+      users,
+      generateS: round(generateS, 1),
+      installS: round(installS, 2),
+      verifyS: round(verifyS, 2),
+      summaryBytes,
+    };
   } finally {
     await close();
   }
@@ -420,16 +574,33 @@ async function main(): Promise<void> {
   let server: PostgresServer | undefined;
   try {
     if (kinds.includes("sqlite")) {
-      const probe = knexFactory({ client: "sqlite3", connection: { filename: ":memory:" }, useNullAsDefault: true });
-      results.environment.sqliteVersion = (await rows<{ version: string }>(probe, "sqlite", "SELECT sqlite_version() AS version"))[0]?.version ?? "unknown";
+      const probe = knexFactory({
+        client: "sqlite3",
+        connection: { filename: ":memory:" },
+        useNullAsDefault: true,
+      });
+      results.environment.sqliteVersion =
+        (await rows<{ version: string }>(probe, "sqlite", "SELECT sqlite_version() AS version"))[0]
+          ?.version ?? "unknown";
       await probe.destroy();
       results.inserts.sqlite = await insertCostOnSqlite(options, workload, dir);
       for (const size of options.backfill.sqlite) {
         results.backfill.push(
           await backfill("sqlite", size, async () => {
             const file = join(dir, `backfill-${size}.db`);
-            const db = knexFactory({ client: "sqlite3", connection: { filename: file }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-            return { db, close: async () => { await db.destroy(); await rm(file, { force: true }); } };
+            const db = knexFactory({
+              client: "sqlite3",
+              connection: { filename: file },
+              useNullAsDefault: true,
+              pool: { min: 1, max: 1 },
+            });
+            return {
+              db,
+              close: async () => {
+                await db.destroy();
+                await rm(file, { force: true });
+              },
+            };
           }),
         );
       }
@@ -446,11 +617,15 @@ async function main(): Promise<void> {
       await templateDb.raw("VACUUM ANALYZE");
       await templateDb.destroy();
       results.inserts.postgres = await insertCostOnPostgres(options, workload, pgServer, template);
-      if (options.forms > 0) results.forms = await triggerFormsOnPostgres(options, workload, pgServer, template);
+      if (options.forms > 0)
+        results.forms = await triggerFormsOnPostgres(options, workload, pgServer, template);
       for (const size of options.backfill.postgres) {
         results.backfill.push(
           await backfill("postgres", size, async () => {
-            const db = openPostgres(await createDatabase(pgServer, `${template}_backfill_${size}`), { min: 0, max: 2 });
+            const db = openPostgres(
+              await createDatabase(pgServer, `${template}_backfill_${size}`),
+              { min: 0, max: 2 },
+            );
             return { db, close: () => db.destroy() };
           }),
         );
@@ -471,6 +646,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[bench] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `[bench] failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

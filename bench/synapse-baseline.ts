@@ -20,7 +20,10 @@ const ORDER_COLUMNS = {
   media_count: "media_count",
 } as const;
 
-export async function runSynapseStatements(db: Knex, query: BaselineQuery): Promise<{ rows: number; total: number }> {
+export async function runSynapseStatements(
+  db: Knex,
+  query: BaselineQuery,
+): Promise<{ rows: number; total: number }> {
   const filters: string[] = [];
   const args: Array<string | number> = [];
   if (query.searchTerm) {
@@ -42,7 +45,10 @@ export async function runSynapseStatements(db: Knex, query: BaselineQuery): Prom
     ${where}
     GROUP BY lmr.user_id, displayname`;
   return db.transaction(async (trx) => {
-    const counted = await trx.raw(`SELECT COUNT(*) AS count FROM (SELECT lmr.user_id ${base}) AS count_user_ids`, args);
+    const counted = await trx.raw(
+      `SELECT COUNT(*) AS count FROM (SELECT lmr.user_id ${base}) AS count_user_ids`,
+      args,
+    );
     const page = await trx.raw(
       `SELECT lmr.user_id, displayname, COUNT(lmr.user_id) as media_count, SUM(media_length) as media_length
        ${base}

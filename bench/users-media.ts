@@ -19,7 +19,14 @@ import {
   synapseAccessTokenAuth,
   uninstallMediaUsageSummary,
 } from "../lib";
-import { BENCH_ADMIN_TOKEN, BENCH_END_TS, buildDataset, holdsDataset, SCALES, type Scale } from "./media-database";
+import {
+  BENCH_ADMIN_TOKEN,
+  BENCH_END_TS,
+  buildDataset,
+  holdsDataset,
+  SCALES,
+  type Scale,
+} from "./media-database";
 import { openBenchPostgres } from "./postgres";
 import { runSynapseStatements, type BaselineQuery } from "./synapse-baseline";
 
@@ -40,15 +47,20 @@ function shapes(scale: Scale): Shape[] {
     { name: "order_by=media_count&dir=b", query: { ...base, orderBy: "media_count", dir: "b" } },
     { name: "order_by=displayname", query: { ...base, orderBy: "displayname" } },
     { name: `from=${deep}`, query: { ...base, from: deep } },
-    { name: "30-day window", query: { ...base, fromTs: BENCH_END_TS - 30 * DAY_MS, untilTs: BENCH_END_TS } },
+    {
+      name: "30-day window",
+      query: { ...base, fromTs: BENCH_END_TS - 30 * DAY_MS, untilTs: BENCH_END_TS },
+    },
     // "ana.s": Ana Smith and Ana Silva, about 1.25% of the uploaders.
     { name: "search (~1% of users)", query: { ...base, searchTerm: "ana.s" } },
   ];
 }
 
 const OPTIONAL_INDEXES = {
-  covering: "CREATE INDEX sas_bench_media_covering ON local_media_repository (user_id, created_ts, media_length)",
-  window: "CREATE INDEX sas_bench_media_window ON local_media_repository (created_ts, user_id, media_length)",
+  covering:
+    "CREATE INDEX sas_bench_media_covering ON local_media_repository (user_id, created_ts, media_length)",
+  window:
+    "CREATE INDEX sas_bench_media_window ON local_media_repository (created_ts, user_id, media_length)",
 } as const;
 
 function toSearchParams(query: BaselineQuery): string {
@@ -67,7 +79,9 @@ function toSearchParams(query: BaselineQuery): string {
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
 async function time(run: () => Promise<unknown>): Promise<number> {
@@ -86,21 +100,37 @@ interface ShapeResult {
   synapseRuns: number[];
 }
 
-async function benchDatabase(db: Knex, label: string, scale: Scale, runs: number, only: string[]): Promise<ShapeResult[]> {
+async function benchDatabase(
+  db: Knex,
+  label: string,
+  scale: Scale,
+  runs: number,
+  only: string[],
+): Promise<ShapeResult[]> {
   const app = express();
-  app.use("/_synapse/admin", createStatisticsRouter({ knex: db, authCheck: synapseAccessTokenAuth(db), logger: silentLogger }));
+  app.use(
+    "/_synapse/admin",
+    createStatisticsRouter({
+      knex: db,
+      authCheck: synapseAccessTokenAuth(db),
+      logger: silentLogger,
+    }),
+  );
   const server: Server = await new Promise((ready) => {
     const listening = app.listen(0, "127.0.0.1", () => ready(listening));
   });
   const port = (server.address() as { port: number }).port;
   const results: ShapeResult[] = [];
   try {
-    for (const shape of shapes(scale).filter((candidate) => only.length === 0 || only.some((part) => candidate.name.includes(part)))) {
+    for (const shape of shapes(scale).filter(
+      (candidate) => only.length === 0 || only.some((part) => candidate.name.includes(part)),
+    )) {
       const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media?${toSearchParams(shape.query)}`;
       let total = 0;
       const viaPackage = async () => {
         const res = await fetch(url, { headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
-        if (res.status !== 200) throw new Error(`${shape.name}: HTTP ${res.status} ${await res.text()}`);
+        if (res.status !== 200)
+          throw new Error(`${shape.name}: HTTP ${res.status} ${await res.text()}`);
         total = ((await res.json()) as { total: number }).total;
       };
       const viaSynapse = () => runSynapseStatements(db, shape.query);
@@ -150,11 +180,29 @@ async function main(): Promise<void> {
   if (!(scale in SCALES)) throw new Error(`--scale must be S, M or L`);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
-  const indexes = values.indexes === "both" ? (["covering", "window"] as const) : values.indexes === "none" ? [] : [values.indexes as keyof typeof OPTIONAL_INDEXES];
-  const dialects = values.dialect === "both" ? (scale === "L" ? ["postgres"] : ["sqlite", "postgres"]) : [values.dialect as string];
+  const indexes =
+    values.indexes === "both"
+      ? (["covering", "window"] as const)
+      : values.indexes === "none"
+        ? []
+        : [values.indexes as keyof typeof OPTIONAL_INDEXES];
+  const dialects =
+    values.dialect === "both"
+      ? scale === "L"
+        ? ["postgres"]
+        : ["sqlite", "postgres"]
+      : [values.dialect as string];
   mkdirSync(RESULTS, { recursive: true, mode: 0o755 });
 
-  const report: Record<string, unknown> = { scale, seed, runs, indexes, summary: values.summary, date: new Date().toISOString(), results: {} };
+  const report: Record<string, unknown> = {
+    scale,
+    seed,
+    runs,
+    indexes,
+    summary: values.summary,
+    date: new Date().toISOString(),
+    results: {},
+  };
   let embedded: EmbeddedPostgresServer | undefined;
   try {
     for (const dialect of dialects) {
@@ -164,13 +212,19 @@ async function main(): Promise<void> {
         mkdirSync(dataDir, { recursive: true });
         db = openSqlite(join(dataDir, `media-${scale}-${seed}.sqlite`));
       } else {
-        const opened = await openBenchPostgres(values.database, `sas_bench_media_${scale.toLowerCase()}_${seed}`, RESULTS);
+        const opened = await openBenchPostgres(
+          values.database,
+          `sas_bench_media_${scale.toLowerCase()}_${seed}`,
+          RESULTS,
+        );
         db = opened.db;
         embedded ??= opened.embedded;
       }
       try {
         if (!(await holdsDataset(db, scale, seed))) {
-          process.stdout.write(`Building the ${scale} data set on ${dialect} (${SCALES[scale].media.toLocaleString("en")} media)...\n`);
+          process.stdout.write(
+            `Building the ${scale} data set on ${dialect} (${SCALES[scale].media.toLocaleString("en")} media)...\n`,
+          );
           await buildDataset(db, scale, seed, (line) => process.stdout.write(`${line}\n`));
         }
         for (const name of indexes) await db.raw(OPTIONAL_INDEXES[name]);
@@ -178,11 +232,24 @@ async function main(): Promise<void> {
         if (values.summary) {
           const started = Date.now();
           await installMediaUsageSummary(db);
-          process.stdout.write(`Installed the per-user summary in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          process.stdout.write(
+            `Installed the per-user summary in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
         }
-        const extras = [...(indexes.length ? [`optional indexes: ${indexes.join(", ")}`] : []), ...(values.summary ? ["per-user summary"] : [])];
-        process.stdout.write(`\n${dialect}, scale ${scale}, ${runs} runs each, alternating, medians${extras.length ? `, ${extras.join(", ")}` : ""}:\n`);
-        (report.results as Record<string, unknown>)[dialect] = await benchDatabase(db, dialect, scale, runs, values.shapes ? values.shapes.split(",") : []);
+        const extras = [
+          ...(indexes.length ? [`optional indexes: ${indexes.join(", ")}`] : []),
+          ...(values.summary ? ["per-user summary"] : []),
+        ];
+        process.stdout.write(
+          `\n${dialect}, scale ${scale}, ${runs} runs each, alternating, medians${extras.length ? `, ${extras.join(", ")}` : ""}:\n`,
+        );
+        (report.results as Record<string, unknown>)[dialect] = await benchDatabase(
+          db,
+          dialect,
+          scale,
+          runs,
+          values.shapes ? values.shapes.split(",") : [],
+        );
       } finally {
         for (const name of indexes) await db.raw(`DROP INDEX IF EXISTS sas_bench_media_${name}`);
         if (values.summary) await uninstallMediaUsageSummary(db);

@@ -5,7 +5,11 @@ export { synapseAccessTokenAuth } from "./synapse-access-token-auth";
 export { MatrixError, Errcode, type MatrixErrorBody } from "./errors";
 export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";
-export { usersMediaResponseSchema, largestRoomsResponseSchema, matrixErrorSchema } from "./responses";
+export {
+  usersMediaResponseSchema,
+  largestRoomsResponseSchema,
+  matrixErrorSchema,
+} from "./responses";
 export { buildOpenApiDocument, type OpenApiOptions } from "./openapi";
 export { roomsQuerySchema, type RoomsQuery } from "./params/rooms";
 export {

@@ -4,7 +4,11 @@
 import { STATISTICS_PATHS } from "./router";
 import { roomsQuerySchema } from "./params/rooms";
 import { usersMediaQuerySchema } from "./params/users-media";
-import { largestRoomsResponseSchema, matrixErrorSchema, usersMediaResponseSchema } from "./responses";
+import {
+  largestRoomsResponseSchema,
+  matrixErrorSchema,
+  usersMediaResponseSchema,
+} from "./responses";
 
 interface ParameterSchema {
   type: string;
@@ -65,7 +69,11 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     security: [{ accessTokenHeader: [] }, { accessTokenQuery: [] }],
     components: {
       securitySchemes: {
-        accessTokenHeader: { type: "http", scheme: "bearer", description: "An admin's access token." },
+        accessTokenHeader: {
+          type: "http",
+          scheme: "bearer",
+          description: "An admin's access token.",
+        },
         accessTokenQuery: { type: "apiKey", in: "query", name: "access_token" },
       },
       schemas: {
@@ -101,11 +109,13 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
             "200": {
               description: "At most 10 rooms, largest first",
               content: {
-                "application/json": { schema: { $ref: "#/components/schemas/LargestRoomsResponse" } },
+                "application/json": {
+                  schema: { $ref: "#/components/schemas/LargestRoomsResponse" },
+                },
               },
             },
             "400": errorResponse(
-              "M_UNKNOWN \"Endpoint requires using PostgreSQL\" on SQLite, or M_INVALID_PARAM for a bad estimator",
+              'M_UNKNOWN "Endpoint requires using PostgreSQL" on SQLite, or M_INVALID_PARAM for a bad estimator',
             ),
             ...ERROR_RESPONSES,
           },

@@ -49,7 +49,8 @@ export interface OpenOptions {
 /** A knex instance for the target; nothing is connected until the first query. */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<Knex> {
   // knex hands its own warnings over with stack traces inside the text: keep the first line.
-  const firstLine = (message: unknown): string => `knex: ${String(message).split("\n", 1)[0] ?? ""}`;
+  const firstLine = (message: unknown): string =>
+    `knex: ${String(message).split("\n", 1)[0] ?? ""}`;
   const log = {
     warn: (message: unknown) => options.logger.warn({}, firstLine(message)),
     error: (message: unknown) => options.logger.error({}, firstLine(message)),
@@ -72,7 +73,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
       pool: {
         min: 0,
         max: options.poolMax ?? 10,
-        afterCreate: (connection: PostgresConnection, done: (error: Error | null, connection: unknown) => void) => {
+        afterCreate: (
+          connection: PostgresConnection,
+          done: (error: Error | null, connection: unknown) => void,
+        ) => {
           connection.query(session, (error) => done(error, connection));
         },
       },
@@ -97,7 +101,9 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
       max: 1,
       afterCreate: (connection: SqliteConnection, done: (error: Error | null) => void) => {
         // query_only refuses every write; busy_timeout waits out Synapse's own write locks.
-        const pragmas = options.readOnly ? "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;" : "PRAGMA busy_timeout = 5000;";
+        const pragmas = options.readOnly
+          ? "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;"
+          : "PRAGMA busy_timeout = 5000;";
         connection.exec(pragmas, done);
       },
     },

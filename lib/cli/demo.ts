@@ -109,7 +109,10 @@ async function ensureSqliteDemo(file: string): Promise<void> {
 async function ensurePostgresDemo(serverUrl: string, url: string): Promise<void> {
   const admin = openPostgres(serverUrl, { min: 0, max: 1 });
   try {
-    const found = await admin.raw<{ rows: unknown[] }>("SELECT 1 FROM pg_database WHERE datname = ?", [DEMO_DATABASE]);
+    const found = await admin.raw<{ rows: unknown[] }>(
+      "SELECT 1 FROM pg_database WHERE datname = ?",
+      [DEMO_DATABASE],
+    );
     if (found.rows.length > 0) {
       const db = openPostgres(url);
       const current = await isCurrentDemo(db).finally(() => db.destroy());
@@ -125,7 +128,9 @@ async function ensurePostgresDemo(serverUrl: string, url: string): Promise<void>
   try {
     await seedDemo(db, async () => {
       // Rooms only on PostgreSQL: the estimate reads its planner statistics, hence ANALYZE.
-      process.stdout.write(`  rooms: ${DEMO_ROOMS.rooms} rooms, ${DEMO_ROOMS.events.toLocaleString("en")} events\n`);
+      process.stdout.write(
+        `  rooms: ${DEMO_ROOMS.rooms} rooms, ${DEMO_ROOMS.events.toLocaleString("en")} events\n`,
+      );
       await createRoomTables(db);
       await seedRooms(db, DEMO_ROOMS);
     });
@@ -145,12 +150,18 @@ async function isCurrentDemo(db: Knex): Promise<boolean> {
   }
 }
 
-async function seedDemo(db: Knex, more: () => Promise<void> = async () => undefined): Promise<void> {
+async function seedDemo(
+  db: Knex,
+  more: () => Promise<void> = async () => undefined,
+): Promise<void> {
   await createSynapseSchema(db);
   const token = `syt_demo_${randomBytes(12).toString("base64url")}`;
   await insertAccounts(db, [
     { userId: DEMO_ADMIN, admin: true, tokens: [{ token }] },
-    { userId: "@someone:demo.example", tokens: [{ token: `syt_user_${randomBytes(12).toString("base64url")}` }] },
+    {
+      userId: "@someone:demo.example",
+      tokens: [{ token: `syt_user_${randomBytes(12).toString("base64url")}` }],
+    },
   ]);
   let reported = 0;
   await insertRealisticMedia(db, DEMO_DATA, (rows) => {
@@ -167,9 +178,12 @@ async function seedDemo(db: Knex, more: () => Promise<void> = async () => undefi
 }
 
 async function readDemoToken(target: DatabaseTarget): Promise<string> {
-  const db = target.kind === "postgres" ? openPostgres(target.location) : openSqlite(target.location);
+  const db =
+    target.kind === "postgres" ? openPostgres(target.location) : openSqlite(target.location);
   try {
-    const row = await db("access_tokens").where("user_id", DEMO_ADMIN).first<{ token: string }>("token");
+    const row = await db("access_tokens")
+      .where("user_id", DEMO_ADMIN)
+      .first<{ token: string }>("token");
     if (!row) throw new Error("the demo database has no admin token");
     return row.token;
   } finally {
@@ -177,12 +191,19 @@ async function readDemoToken(target: DatabaseTarget): Promise<string> {
   }
 }
 
-function printInstructions(baseUrl: string, token: string, target: DatabaseTarget, dataDir: string): void {
+function printInstructions(
+  baseUrl: string,
+  token: string,
+  target: DatabaseTarget,
+  dataDir: string,
+): void {
   const endpoint = `${baseUrl}${MOUNT_PATH}/v1/statistics`;
   const auth = `-H 'Authorization: Bearer ${token}'`;
   const dayMs = 24 * 3600 * 1000;
   const where =
-    target.kind === "sqlite" ? `SQLite file ${relative(process.cwd(), target.location) || target.location}` : "the embedded PostgreSQL";
+    target.kind === "sqlite"
+      ? `SQLite file ${relative(process.cwd(), target.location) || target.location}`
+      : "the embedded PostgreSQL";
   const lines = [
     "",
     `Demo ready on ${baseUrl}: ${DEMO_DATA.uploaders} uploaders, ${DEMO_DATA.media} media, in ${where}.`,

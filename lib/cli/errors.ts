@@ -12,5 +12,4 @@ export class CliError extends Error {
 }
 
 /** Wrong arguments: exit code 2, as usage errors conventionally have. */
-export const usageError = (message: string): CliError =>
-  new CliError(`${message} (see --help)`, 2);
+export const usageError = (message: string): CliError => new CliError(`${message} (see --help)`, 2);

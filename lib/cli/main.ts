@@ -16,7 +16,9 @@ import { serve } from "./serve";
 import { runSummaryCommand } from "./summary";
 
 const VERSION = (
-  JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string }
+  JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
+    version: string;
+  }
 ).version;
 
 const HELP = `synapse-admin-statistics ${VERSION}
@@ -86,9 +88,17 @@ export async function runCli(argv: string[]): Promise<number> {
   throw usageError(`unknown command "${command}"`);
 }
 
-function parse<T extends Record<string, { type: "string" | "boolean" }>>(argv: string[], options: T) {
+function parse<T extends Record<string, { type: "string" | "boolean" }>>(
+  argv: string[],
+  options: T,
+) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (error) {
     throw usageError(error instanceof Error ? error.message : String(error));
   }
@@ -126,7 +136,9 @@ async function runServe(argv: string[]): Promise<number> {
   const databaseValue = values.database ?? process.env.DATABASE_URL;
   if (!databaseValue) throw usageError("no database: give --database or set DATABASE_URL");
   const database = parseDatabaseTarget(databaseValue);
-  const stateDatabase = values["state-database"] ? parseDatabaseTarget(values["state-database"]) : undefined;
+  const stateDatabase = values["state-database"]
+    ? parseDatabaseTarget(values["state-database"])
+    : undefined;
   await serve({
     database,
     ...(stateDatabase ? { stateDatabase } : {}),

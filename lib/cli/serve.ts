@@ -12,7 +12,12 @@ import { buildOpenApiDocument } from "../openapi";
 import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
 import { createStatisticsRouter } from "../router";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
-import { checkSynapseDatabase, explainConnectionError, openDatabase, type DatabaseTarget } from "./database";
+import {
+  checkSynapseDatabase,
+  explainConnectionError,
+  openDatabase,
+  type DatabaseTarget,
+} from "./database";
 import { CliError } from "./errors";
 import type { ListenAddress } from "./listen";
 import { requestLogger } from "./request-log";
@@ -68,8 +73,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     const app = createApp(main, state, options);
     const server = await listen(app, options.listen);
     const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : options.listen.port;
-    const host = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
+    const port =
+      typeof address === "object" && address !== null ? address.port : options.listen.port;
+    const host = options.listen.host.includes(":")
+      ? `[${options.listen.host}]`
+      : options.listen.host;
     const baseUrl = `http://${host}:${port}`;
     logger.info(
       { listen: baseUrl, database: options.database.display, version: options.version },
@@ -115,7 +123,12 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
       logger: options.logger,
       // The sample estimate sets its own statement timeout; it must not outlast the service's.
       ...(options.statementTimeoutMs > 0
-        ? { sampleStatementTimeoutMs: Math.min(options.statementTimeoutMs, DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS) }
+        ? {
+            sampleStatementTimeoutMs: Math.min(
+              options.statementTimeoutMs,
+              DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
+            ),
+          }
         : {}),
     }),
   );
@@ -133,9 +146,12 @@ function listen(app: express.Express, address: ListenAddress): Promise<Server> {
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       const where = `${address.host}:${address.port}`;
-      if (error.code === "EADDRINUSE") reject(new CliError(`cannot listen on ${where}: address already in use`));
-      else if (error.code === "EACCES") reject(new CliError(`cannot listen on ${where}: permission denied`));
-      else if (error.code === "EADDRNOTAVAIL") reject(new CliError(`cannot listen on ${where}: no such local address`));
+      if (error.code === "EADDRINUSE")
+        reject(new CliError(`cannot listen on ${where}: address already in use`));
+      else if (error.code === "EACCES")
+        reject(new CliError(`cannot listen on ${where}: permission denied`));
+      else if (error.code === "EADDRNOTAVAIL")
+        reject(new CliError(`cannot listen on ${where}: no such local address`));
       else reject(new CliError(`cannot listen on ${where}: ${error.message}`));
     });
   });
@@ -158,7 +174,12 @@ function firstSignal(): Promise<string> {
  * A request whose client has gone still has its queries running or queued: the pools are
  * waited on too, so that closing them does not fail work that would have completed.
  */
-async function drain(server: Server, app: express.Express, pools: readonly Knex[], timeoutMs: number): Promise<void> {
+async function drain(
+  server: Server,
+  app: express.Express,
+  pools: readonly Knex[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   app.locals.stopping = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -13,7 +13,12 @@ import {
   type MediaUsageSummaryReport,
   type MediaUsageTotals,
 } from "../summary/media-usage-summary";
-import { explainConnectionError, openDatabase, parseDatabaseTarget, type DatabaseTarget } from "./database";
+import {
+  explainConnectionError,
+  openDatabase,
+  parseDatabaseTarget,
+  type DatabaseTarget,
+} from "./database";
 import { CliError, usageError } from "./errors";
 
 const ACTIONS = ["install", "verify", "uninstall"] as const;
@@ -40,7 +45,9 @@ export async function runSummaryCommand(argv: string[], help: string): Promise<n
   }
   const [action, ...extra] = parsed.positionals;
   if (action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
-    throw usageError(`summary needs one of ${ACTIONS.join(", ")}${action === undefined ? "" : `, not "${action}"`}`);
+    throw usageError(
+      `summary needs one of ${ACTIONS.join(", ")}${action === undefined ? "" : `, not "${action}"`}`,
+    );
   }
   if (extra.length > 0) throw usageError(`unexpected argument "${extra[0]}"`);
   const databaseValue = parsed.values.database ?? process.env.DATABASE_URL;
@@ -58,7 +65,12 @@ export async function runSummaryCommand(argv: string[], help: string): Promise<n
   }
   // No statement timeout: the backfill of a large media table takes seconds. knex's own
   // warnings stay quiet: a failure is reported once, in one line, below.
-  const db = await openDatabase(target, { readOnly, statementTimeoutMs: 0, logger: silentLogger, poolMax: 1 });
+  const db = await openDatabase(target, {
+    readOnly,
+    statementTimeoutMs: 0,
+    logger: silentLogger,
+    poolMax: 1,
+  });
   try {
     return await perform(action as Action, db, target);
   } catch (error) {
@@ -84,11 +96,15 @@ async function perform(action: Action, db: Knex, target: DatabaseTarget): Promis
     }
     case "verify": {
       const report = await verifyMediaUsageSummary(db);
-      if (!report.installed) throw new CliError(`no per-user media summary is installed on ${target.display}`);
+      if (!report.installed)
+        throw new CliError(`no per-user media summary is installed on ${target.display}`);
       write(describeReport(report));
-      if (!report.triggersPresent) throw new CliError("the summary's triggers are missing: it is stale");
+      if (!report.triggersPresent)
+        throw new CliError("the summary's triggers are missing: it is stale");
       if (report.driftedUsers > 0) {
-        throw new CliError(`the summary differs from local_media_repository for ${report.driftedUsers} users`);
+        throw new CliError(
+          `the summary differs from local_media_repository for ${report.driftedUsers} users`,
+        );
       }
       return 0;
     }
@@ -119,11 +135,17 @@ function describeReport(report: MediaUsageSummaryReport): string {
   if (report.driftedUsers === 0) {
     lines.push("The per-user media summary matches local_media_repository.");
   } else {
-    lines.push(`The per-user media summary differs from local_media_repository for ${report.driftedUsers} users:`);
+    lines.push(
+      `The per-user media summary differs from local_media_repository for ${report.driftedUsers} users:`,
+    );
     const width = Math.max(4, ...report.drift.map((entry) => entry.user_id.length));
-    lines.push(`  ${"user".padEnd(width)}  ${"in local_media_repository".padEnd(30)}  in the summary`);
+    lines.push(
+      `  ${"user".padEnd(width)}  ${"in local_media_repository".padEnd(30)}  in the summary`,
+    );
     for (const entry of report.drift) {
-      lines.push(`  ${entry.user_id.padEnd(width)}  ${totals(entry.expected).padEnd(30)}  ${totals(entry.actual)}`);
+      lines.push(
+        `  ${entry.user_id.padEnd(width)}  ${totals(entry.expected).padEnd(30)}  ${totals(entry.actual)}`,
+      );
     }
     const unlisted = report.driftedUsers - report.drift.length;
     if (unlisted > 0) lines.push(`  ... and ${unlisted} more`);

@@ -37,7 +37,10 @@ export async function largestRoomsStatistics(
   });
   for (const hidden of estimate.hiddenTables) {
     try {
-      context.logger.warn(hiddenTableDetails(hidden, estimator), hiddenTableMessage(hidden, estimator));
+      context.logger.warn(
+        hiddenTableDetails(hidden, estimator),
+        hiddenTableMessage(hidden, estimator),
+      );
     } catch {
       // A warning the host's logger cannot take is no reason to fail the answer.
     }
@@ -54,7 +57,10 @@ function hiddenTableMessage(hidden: HiddenTable, estimator: RoomsEstimator): str
     : `largest rooms leave out table ${table}: row-level security hides ${what} from role ${hidden.role}`;
 }
 
-function hiddenTableDetails(hidden: HiddenTable, estimator: RoomsEstimator): Record<string, unknown> {
+function hiddenTableDetails(
+  hidden: HiddenTable,
+  estimator: RoomsEstimator,
+): Record<string, unknown> {
   return {
     table: hidden.table,
     schema: hidden.schema,

@@ -81,7 +81,10 @@ function percentDecode(text: string): Buffer {
   for (let i = 0; i < source.length; i++) {
     const byte = source[i] as number;
     if (byte === 0x25 && i + 2 < source.length && isHex(source[i + 1]) && isHex(source[i + 2])) {
-      out[length++] = parseInt(String.fromCharCode(source[i + 1] as number, source[i + 2] as number), 16);
+      out[length++] = parseInt(
+        String.fromCharCode(source[i + 1] as number, source[i + 2] as number),
+        16,
+      );
       i += 2;
     } else {
       out[length++] = byte;
@@ -93,6 +96,8 @@ function percentDecode(text: string): Buffer {
 function isHex(byte: number | undefined): boolean {
   return (
     byte !== undefined &&
-    ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66))
+    ((byte >= 0x30 && byte <= 0x39) ||
+      (byte >= 0x41 && byte <= 0x46) ||
+      (byte >= 0x61 && byte <= 0x66))
   );
 }

@@ -46,7 +46,11 @@ export function sendError(
     try {
       if (error instanceof InternalFailure) {
         logger.error(
-          { ...where, ...error.details, ...(error.cause === undefined ? {} : describeError(error.cause, context.secrets)) },
+          {
+            ...where,
+            ...error.details,
+            ...(error.cause === undefined ? {} : describeError(error.cause, context.secrets)),
+          },
           error.message,
         );
       } else {

@@ -41,7 +41,8 @@ interface ProbeRow {
 /** Reads the schema facts; throws MissingTableError naming the first table that is missing. */
 export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<MediaSchema> {
   const rows = dialect === "postgres" ? await probePostgres(db) : await probeSqlite(db);
-  const indexes = dialect === "postgres" ? await mediaIndexesPostgres(db) : await mediaIndexesSqlite(db);
+  const indexes =
+    dialect === "postgres" ? await mediaIndexesPostgres(db) : await mediaIndexesSqlite(db);
   for (const table of REQUIRED_TABLES) {
     const row = rows.tables.find((candidate) => candidate.table_name === table);
     if (!row || !row.present) throw new MissingTableError(table);
@@ -51,7 +52,9 @@ export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<Medi
     profileKey: profiles?.has_full_user_id ? "full_user_id" : "localpart",
     byteOrder: rows.collationIsBytewise ? "" : ' COLLATE "C"',
     userIndex: indexes.some((columns) => columns[0] === "user_id"),
-    coveringIndex: indexes.some((columns) => columns[0] === "user_id" && columns.includes("media_length")),
+    coveringIndex: indexes.some(
+      (columns) => columns[0] === "user_id" && columns.includes("media_length"),
+    ),
   };
 }
 
@@ -100,7 +103,9 @@ async function probePostgres(
   );
   // Only libc's C/POSIX (and PostgreSQL 17's builtin C) compare plain bytes; the provider
   // columns differ across versions, hence the row-to-JSON read.
-  const database = await db.raw<{ rows: Array<{ collate: string; provider: string | null; locale: string | null }> }>(
+  const database = await db.raw<{
+    rows: Array<{ collate: string; provider: string | null; locale: string | null }>;
+  }>(
     `SELECT d.datcollate AS collate,
             to_jsonb(d) ->> 'datlocprovider' AS provider,
             to_jsonb(d) ->> 'datlocale' AS locale
@@ -119,10 +124,9 @@ async function probeSqlite(
 ): Promise<{ tables: ProbeRow[]; collationIsBytewise: boolean }> {
   const tables: ProbeRow[] = [];
   for (const table of REQUIRED_TABLES) {
-    const columns = await db.raw<Array<{ name: string }>>(
-      "SELECT name FROM pragma_table_info(?)",
-      [table],
-    );
+    const columns = await db.raw<Array<{ name: string }>>("SELECT name FROM pragma_table_info(?)", [
+      table,
+    ]);
     tables.push({
       table_name: table,
       present: columns.length > 0,

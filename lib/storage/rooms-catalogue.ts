@@ -176,7 +176,10 @@ export async function estimateAcross(
     );
     hiddenTables.push(...result.hiddenTables);
     rooms = result.rooms;
-    carried = { roomIds: rooms.map((room) => room.room_id), bytes: rooms.map((room) => room.bytes) };
+    carried = {
+      roomIds: rooms.map((room) => room.room_id),
+      bytes: rooms.map((room) => room.bytes),
+    };
   }
   return {
     rooms: rooms.map((room) => ({ room_id: room.room_id, estimated_size: toInteger(room.bytes) })),

@@ -64,7 +64,8 @@ const plannerPass: EstimatorPass = async (trx, tables, carried, limit) => {
   ] as Knex.RawBinding[]);
   const rooms = [];
   for (const row of result.rows) {
-    if (row.room_id !== null && row.bytes !== null) rooms.push({ room_id: row.room_id, bytes: row.bytes });
+    if (row.room_id !== null && row.bytes !== null)
+      rooms.push({ room_id: row.room_id, bytes: row.bytes });
   }
   const hidden = result.rows[0]?.hidden_tables ?? [];
   return {

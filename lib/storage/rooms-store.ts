@@ -17,7 +17,11 @@ export interface RoomsStoreSettings {
 }
 
 /** Both databases must be PostgreSQL; the endpoint checks that before it asks. */
-export function createRoomsStore(main: Knex, state: Knex, settings: RoomsStoreSettings): RoomsStore {
+export function createRoomsStore(
+  main: Knex,
+  state: Knex,
+  settings: RoomsStoreSettings,
+): RoomsStore {
   const databases = roomDatabases(main, state);
   return {
     largest(estimator) {

@@ -6,7 +6,12 @@ import type { Knex } from "knex";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
 import type { Dialect } from "./dialect";
 import { probeMediaSchema } from "./media-schema";
-import { getUsersMediaPage, hasTimeWindow, type UsersMediaFilter, type UsersMediaPage } from "./users-media";
+import {
+  getUsersMediaPage,
+  hasTimeWindow,
+  type UsersMediaFilter,
+  type UsersMediaPage,
+} from "./users-media";
 
 export interface UsersMediaStore {
   page(filter: UsersMediaFilter): Promise<UsersMediaPage>;
@@ -49,7 +54,10 @@ export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaSto
  * next call (a timer would keep the host's process alive). A failure is not kept: the next
  * call tries again. `refresh()` works it out anew at once, whatever is under way.
  */
-function cachedFor<T>(maxAgeMs: number, compute: () => Promise<T>): { get(): Promise<T>; refresh(): Promise<T> } {
+function cachedFor<T>(
+  maxAgeMs: number,
+  compute: () => Promise<T>,
+): { get(): Promise<T>; refresh(): Promise<T> } {
   let current: { value: Promise<T>; at: number } | undefined;
   const refresh = (): Promise<T> => {
     const value = compute();

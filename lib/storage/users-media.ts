@@ -35,7 +35,8 @@ export interface UsersMediaPage {
 }
 
 /** Whether the request bounds `created_ts` (from_ts 0 means no lower bound, as in Synapse). */
-export const hasTimeWindow = (filter: UsersMediaFilter): boolean => filter.fromTs > 0 || filter.untilTs !== undefined;
+export const hasTimeWindow = (filter: UsersMediaFilter): boolean =>
+  filter.fromTs > 0 || filter.untilTs !== undefined;
 
 /** Where per-user counts come from: the media rows, or the opt-in per-user summary table. */
 export type UsageSource = { kind: "media" } | { kind: "summary"; table: string };
@@ -187,7 +188,11 @@ export async function getUsersMediaPage(
   if (filter.searchTerm !== undefined) {
     // Two statements over one snapshot: who matches, then their media.
     return inSnapshot(db, dialect, async (trx) => {
-      const matching = await rawRows<{ user_id: string }>(trx, dialect, query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1));
+      const matching = await rawRows<{ user_id: string }>(
+        trx,
+        dialect,
+        query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1),
+      );
       return matching.length <= SEARCH_CANDIDATE_MAX
         ? query.run(trx, query.aggregateStatement(matching.map((row) => row.user_id)))
         : query.run(trx, query.aggregateStatement("search-per-row"));
@@ -253,7 +258,8 @@ class UsersMediaQuery {
     } else {
       where.push(...window);
     }
-    if (this.filter.searchTerm !== undefined) where.push(this.searchCondition(statement, "m.user_id"));
+    if (this.filter.searchTerm !== undefined)
+      where.push(this.searchCondition(statement, "m.user_id"));
     const hint = this.windowed() ? "" : this.sql.fullScanHint(this.schema);
     return this.pageStatement(statement, {
       perUser: `SELECT m.user_id, COUNT(*) AS media_count, COALESCE(SUM(m.media_length), 0) AS media_length
@@ -301,7 +307,9 @@ class UsersMediaQuery {
   summaryStatement(table: string): Statement {
     const statement = new Statement();
     const where =
-      this.filter.searchTerm === undefined ? "" : `WHERE ${this.searchCondition(statement, "s.user_id")}`;
+      this.filter.searchTerm === undefined
+        ? ""
+        : `WHERE ${this.searchCondition(statement, "s.user_id")}`;
     return this.pageStatement(statement, {
       perUser: `SELECT s.user_id, s.media_count, s.media_length FROM ${table} AS s ${where}`,
       counted: "per_user",
@@ -317,7 +325,9 @@ class UsersMediaQuery {
   private pageStatement(statement: Statement, shape: PageShape): Statement {
     const profileKey = this.schema.profileKey === "full_user_id" ? "full_user_id" : "user_id";
     const userKey = (alias: string): string =>
-      this.schema.profileKey === "full_user_id" ? `${alias}.user_id` : this.sql.localpart(`${alias}.user_id`);
+      this.schema.profileKey === "full_user_id"
+        ? `${alias}.user_id`
+        : this.sql.localpart(`${alias}.user_id`);
     const limit = shape.paged ? " LIMIT ? OFFSET ?" : "";
     if (shape.paged) statement.bind(this.filter.limit, this.filter.from);
     const perUser = `${shape.preamble ?? "WITH"}
@@ -421,16 +431,27 @@ interface PageRow {
 }
 
 /** Runs `work` in one read-only transaction, so that its statements see one snapshot. */
-async function inSnapshot<T>(db: Knex, dialect: Dialect, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+async function inSnapshot<T>(
+  db: Knex,
+  dialect: Dialect,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (trx) => {
-    if (dialect === "postgres") await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    if (dialect === "postgres")
+      await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return work(trx);
   });
 }
 
 /** The rows of a raw statement, whichever shape the driver returns them in. */
-export async function rawRows<Row>(db: Knex, dialect: Dialect, statement: Statement | string, bindings: Binding[] = []): Promise<Row[]> {
-  const [text, values] = typeof statement === "string" ? [statement, bindings] : [statement.text, statement.bindings];
+export async function rawRows<Row>(
+  db: Knex,
+  dialect: Dialect,
+  statement: Statement | string,
+  bindings: Binding[] = [],
+): Promise<Row[]> {
+  const [text, values] =
+    typeof statement === "string" ? [statement, bindings] : [statement.text, statement.bindings];
   const result: unknown = await db.raw(text, values as Knex.RawBinding[]);
   // node-pg answers a result object; the SQLite drivers answer the rows themselves.
   return dialect === "postgres" ? (result as { rows: Row[] }).rows : (result as Row[]);

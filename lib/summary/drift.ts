@@ -25,7 +25,10 @@ interface DriftRow {
   actual_length: number | string | null;
 }
 
-const totals = (count: number | string | null, length: number | string | null): MediaUsageTotals | null =>
+const totals = (
+  count: number | string | null,
+  length: number | string | null,
+): MediaUsageTotals | null =>
   count === null ? null : { count: Number(count), length: Number(length ?? 0) };
 
 export async function findDrift(

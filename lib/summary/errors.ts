@@ -24,7 +24,10 @@ export class MediaUsageSummaryError extends Error {
 }
 
 export const noMediaTable = (): MediaUsageSummaryError =>
-  new MediaUsageSummaryError("no-media-table", "there is no local_media_repository table: is this a Synapse database?");
+  new MediaUsageSummaryError(
+    "no-media-table",
+    "there is no local_media_repository table: is this a Synapse database?",
+  );
 
 export const alreadyInstalled = (objects: readonly string[]): MediaUsageSummaryError =>
   new MediaUsageSummaryError(

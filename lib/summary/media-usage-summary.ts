@@ -39,9 +39,14 @@ export const VERIFY_DRIFT_LIMIT = 100;
  * its own transaction (its lock and isolation level must be the first things in it), which a
  * caller's transaction would turn into a savepoint.
  */
-function backendFor(db: Knex, ownTransaction?: string): { backend: SummaryBackend; dialect: "postgres" | "sqlite" } {
+function backendFor(
+  db: Knex,
+  ownTransaction?: string,
+): { backend: SummaryBackend; dialect: "postgres" | "sqlite" } {
   if (ownTransaction !== undefined && (db as { isTransaction?: boolean }).isTransaction === true) {
-    throw new TypeError(`${ownTransaction} runs its own transaction: give it a knex instance, not a transaction`);
+    throw new TypeError(
+      `${ownTransaction} runs its own transaction: give it a knex instance, not a transaction`,
+    );
   }
   const dialect = detectDialect(db);
   if (dialect === undefined) {
@@ -78,7 +83,10 @@ export async function verifyMediaUsageSummary(db: Knex): Promise<MediaUsageSumma
     missingTriggers: state.missingTriggers,
   };
   if (!state.table) return { ...report, drift: [], driftedUsers: 0 };
-  return { ...report, ...(await findDrift(knexRunner(db, dialect), state.names, VERIFY_DRIFT_LIMIT)) };
+  return {
+    ...report,
+    ...(await findDrift(knexRunner(db, dialect), state.names, VERIFY_DRIFT_LIMIT)),
+  };
 }
 
 /**

@@ -5,7 +5,12 @@
 
 import type { Knex } from "knex";
 import { describeError } from "../logger";
-import { countSummary, type InstallCounts, type SummaryBackend, type SummaryState } from "./backend";
+import {
+  countSummary,
+  type InstallCounts,
+  type SummaryBackend,
+  type SummaryState,
+} from "./backend";
 import { alreadyInstalled, MediaUsageSummaryError, noMediaTable } from "./errors";
 import {
   MEDIA_TABLE,
@@ -33,7 +38,11 @@ export const SUMMARY_STORAGE_PARAMETERS: Readonly<Record<string, string>> = {
 /** How long install and uninstall wait for the media table's lock before giving up. */
 const LOCK_TIMEOUT_MS = 10_000;
 
-const RELATIONS = [MEDIA_USAGE_SUMMARY_TABLE, SUMMARY_PRIMARY_KEY, ...Object.values(SUMMARY_INDEXES)];
+const RELATIONS = [
+  MEDIA_USAGE_SUMMARY_TABLE,
+  SUMMARY_PRIMARY_KEY,
+  ...Object.values(SUMMARY_INDEXES),
+];
 
 interface StateRow {
   /** Schema of local_media_repository, quoted by the server (quote_ident). */
@@ -72,7 +81,9 @@ const STATE_SQL = `
     JOIN pg_namespace n ON n.oid = m.relnamespace
    WHERE m.oid = to_regclass(?)`;
 
-async function readState(run: SqlRunner): Promise<{ state: SummaryState; row: StateRow | undefined }> {
+async function readState(
+  run: SqlRunner,
+): Promise<{ state: SummaryState; row: StateRow | undefined }> {
   const [row] = await run.rows<StateRow>(STATE_SQL, [
     RELATIONS,
     MEDIA_USAGE_SUMMARY_TABLE,
@@ -199,7 +210,9 @@ function creationStatements(schema: string): string[] {
     `CREATE INDEX ${SUMMARY_INDEXES.media_length} ON ${summary} (media_length, user_id COLLATE "C")`,
     `CREATE INDEX ${SUMMARY_INDEXES.media_count} ON ${summary} (media_count, user_id COLLATE "C")`,
   ];
-  for (const [event, name] of Object.entries(SUMMARY_TRIGGERS) as Array<[keyof typeof SUMMARY_TRIGGERS, string]>) {
+  for (const [event, name] of Object.entries(SUMMARY_TRIGGERS) as Array<
+    [keyof typeof SUMMARY_TRIGGERS, string]
+  >) {
     statements.push(
       `CREATE FUNCTION ${schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$\n${bodies[event]}\n$sas$`,
       `CREATE TRIGGER ${name} ${TRIGGER_EVENTS[event].replace("%media%", media)} EXECUTE FUNCTION ${schema}.${name}()`,
@@ -233,7 +246,11 @@ async function lockMediaTable(run: SqlRunner, media: string, mode: string): Prom
  * Roles granted access to the media table get the same on the summary: readers may read it,
  * writers (whose changes fire the triggers) may write it.
  */
-async function shareWithMediaTableRoles(run: SqlRunner, schema: string, state: StateRow): Promise<void> {
+async function shareWithMediaTableRoles(
+  run: SqlRunner,
+  schema: string,
+  state: StateRow,
+): Promise<void> {
   const { summary, media } = qualifiedNames(schema);
   if (!state.owned) {
     await run.rows(`ALTER TABLE ${summary} OWNER TO ${state.owner}`);
@@ -254,7 +271,11 @@ async function shareWithMediaTableRoles(run: SqlRunner, schema: string, state: S
   for (const { grantee, writes, truncates } of grantees) {
     // What the triggers do on their behalf: the upsert and the decrement read, insert, update
     // and delete summary rows; the TRUNCATE trigger truncates the summary.
-    const privileges = ["SELECT", ...(writes ? ["INSERT", "UPDATE", "DELETE"] : []), ...(truncates ? ["TRUNCATE"] : [])];
+    const privileges = [
+      "SELECT",
+      ...(writes ? ["INSERT", "UPDATE", "DELETE"] : []),
+      ...(truncates ? ["TRUNCATE"] : []),
+    ];
     await run.rows(`GRANT ${privileges.join(", ")} ON ${summary} TO ${grantee}`);
   }
 }
@@ -283,53 +304,61 @@ export const postgresSummary: SummaryBackend = {
   },
 
   install(db: Knex): Promise<InstallCounts> {
-    return explainPrivilegeErrors("install", db, inPostgresTransaction(db, async (run) => {
-      // READ COMMITTED whatever the role's default (Synapse's is REPEATABLE READ): the
-      // backfill must read a snapshot taken after the lock is granted, and only a snapshot per
-      // statement guarantees that.
-      await run.rows("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
-      const located = await readState(run);
-      if (located.row === undefined) throw noMediaTable();
-      // SHARE ROW EXCLUSIVE (what CREATE TRIGGER takes anyway) waits for every open write to
-      // the media table to finish and blocks new ones until COMMIT, while reads go on: no
-      // upload can land between the backfill and the triggers, nor be counted twice.
-      await lockMediaTable(run, located.state.names.media, "SHARE ROW EXCLUSIVE");
-      const { row, state } = await readState(run);
-      if (row === undefined) throw noMediaTable();
-      if (state.objects.length > 0) throw alreadyInstalled(state.objects);
-      for (const statement of creationStatements(row.schema)) {
-        await run.rows(statement);
-      }
-      await shareWithMediaTableRoles(run, row.schema, row);
-      return countSummary(run, state.names.summary);
-    }));
+    return explainPrivilegeErrors(
+      "install",
+      db,
+      inPostgresTransaction(db, async (run) => {
+        // READ COMMITTED whatever the role's default (Synapse's is REPEATABLE READ): the
+        // backfill must read a snapshot taken after the lock is granted, and only a snapshot per
+        // statement guarantees that.
+        await run.rows("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        const located = await readState(run);
+        if (located.row === undefined) throw noMediaTable();
+        // SHARE ROW EXCLUSIVE (what CREATE TRIGGER takes anyway) waits for every open write to
+        // the media table to finish and blocks new ones until COMMIT, while reads go on: no
+        // upload can land between the backfill and the triggers, nor be counted twice.
+        await lockMediaTable(run, located.state.names.media, "SHARE ROW EXCLUSIVE");
+        const { row, state } = await readState(run);
+        if (row === undefined) throw noMediaTable();
+        if (state.objects.length > 0) throw alreadyInstalled(state.objects);
+        for (const statement of creationStatements(row.schema)) {
+          await run.rows(statement);
+        }
+        await shareWithMediaTableRoles(run, row.schema, row);
+        return countSummary(run, state.names.summary);
+      }),
+    );
   },
 
   async uninstall(db: Knex): Promise<string[]> {
     const before = await readState(knexRunner(db, "postgres"));
     // Nothing there: do not lock Synapse's table for nothing.
     if (before.state.objects.length === 0) return [];
-    return explainPrivilegeErrors("uninstall", db, inPostgresTransaction(db, async (run) => {
-      // DROP TRIGGER takes ACCESS EXCLUSIVE on the media table; taking it first, before
-      // touching the summary, keeps a writer's lock order (media table, then summary), and
-      // makes a concurrent install or uninstall wait for this one.
-      await lockMediaTable(run, before.state.names.media, "ACCESS EXCLUSIVE");
-      const { row, state } = await readState(run);
-      if (row === undefined) return [];
-      for (const name of row.triggers) {
-        await run.rows(`DROP TRIGGER ${name} ON ${state.names.media}`);
-      }
-      for (const name of row.functions) {
-        await run.rows(`DROP FUNCTION ${row.schema}.${name}()`);
-      }
-      // The table takes its primary key and indexes with it. RESTRICT (the default): should
-      // anything else have come to depend on it, the uninstall stops rather than drop that too.
-      const dropped = [...row.triggers, ...row.functions];
-      if (state.table) {
-        await run.rows(`DROP TABLE ${state.names.summary}`);
-        dropped.push(...row.relations);
-      }
-      return [...new Set(dropped)].sort();
-    }));
+    return explainPrivilegeErrors(
+      "uninstall",
+      db,
+      inPostgresTransaction(db, async (run) => {
+        // DROP TRIGGER takes ACCESS EXCLUSIVE on the media table; taking it first, before
+        // touching the summary, keeps a writer's lock order (media table, then summary), and
+        // makes a concurrent install or uninstall wait for this one.
+        await lockMediaTable(run, before.state.names.media, "ACCESS EXCLUSIVE");
+        const { row, state } = await readState(run);
+        if (row === undefined) return [];
+        for (const name of row.triggers) {
+          await run.rows(`DROP TRIGGER ${name} ON ${state.names.media}`);
+        }
+        for (const name of row.functions) {
+          await run.rows(`DROP FUNCTION ${row.schema}.${name}()`);
+        }
+        // The table takes its primary key and indexes with it. RESTRICT (the default): should
+        // anything else have come to depend on it, the uninstall stops rather than drop that too.
+        const dropped = [...row.triggers, ...row.functions];
+        if (state.table) {
+          await run.rows(`DROP TABLE ${state.names.summary}`);
+          dropped.push(...row.relations);
+        }
+        return [...new Set(dropped)].sort();
+      }),
+    );
   },
 };

@@ -25,7 +25,10 @@ export function knexRunner(db: Knex, dialect: Dialect): SqlRunner {
 }
 
 /** `work` inside one PostgreSQL transaction: committed when it resolves, rolled back if not. */
-export function inPostgresTransaction<T>(db: Knex, work: (run: SqlRunner) => Promise<T>): Promise<T> {
+export function inPostgresTransaction<T>(
+  db: Knex,
+  work: (run: SqlRunner) => Promise<T>,
+): Promise<T> {
   return db.transaction((trx) => work(knexRunner(trx, "postgres")));
 }
 
@@ -44,7 +47,9 @@ export async function inSqliteImmediateTransaction<T>(
   const run: SqlRunner = {
     dialect: "sqlite",
     async rows<Row>(statement: string, bindings: readonly SqlValue[] = []): Promise<Row[]> {
-      return (await db.raw(statement, bindings as Knex.RawBinding[]).connection(connection)) as Row[];
+      return (await db
+        .raw(statement, bindings as Knex.RawBinding[])
+        .connection(connection)) as Row[];
     },
   };
   try {

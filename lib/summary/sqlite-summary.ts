@@ -3,7 +3,12 @@
 // write lock from before the backfill until the triggers exist.
 
 import type { Knex } from "knex";
-import { countSummary, type InstallCounts, type SummaryBackend, type SummaryState } from "./backend";
+import {
+  countSummary,
+  type InstallCounts,
+  type SummaryBackend,
+  type SummaryState,
+} from "./backend";
 import {
   MEDIA_TABLE,
   MEDIA_USAGE_SUMMARY_TABLE,
@@ -22,14 +27,18 @@ async function readState(run: SqlRunner): Promise<SummaryState> {
     `SELECT type, name, tbl_name FROM sqlite_master WHERE name IN (${[MEDIA_TABLE, ...OBJECTS].map(() => "?").join(", ")})`,
     [MEDIA_TABLE, ...OBJECTS],
   );
-  const has = (type: string, name: string): boolean => rows.some((row) => row.type === type && row.name === name);
+  const has = (type: string, name: string): boolean =>
+    rows.some((row) => row.type === type && row.name === name);
   const table = has("table", MEDIA_USAGE_SUMMARY_TABLE);
   return {
     mediaTable: has("table", MEDIA_TABLE),
     table,
     readable: table,
     missingTriggers: SQLITE_TRIGGERS.filter(
-      (name) => !rows.some((row) => row.type === "trigger" && row.name === name && row.tbl_name === MEDIA_TABLE),
+      (name) =>
+        !rows.some(
+          (row) => row.type === "trigger" && row.name === name && row.tbl_name === MEDIA_TABLE,
+        ),
     ),
     // Ours only: a trigger of another table, or an index of another table, that happens to
     // carry one of these names is not the summary's (and install's CREATE will say so).
@@ -103,7 +112,9 @@ function creationStatements(): string[] {
     `CREATE INDEX ${SUMMARY_INDEXES.media_length} ON ${MEDIA_USAGE_SUMMARY_TABLE} (media_length, user_id)`,
     `CREATE INDEX ${SUMMARY_INDEXES.media_count} ON ${MEDIA_USAGE_SUMMARY_TABLE} (media_count, user_id)`,
   ];
-  for (const [event, { event: when, body }] of Object.entries(TRIGGERS) as Array<[keyof typeof TRIGGERS, { event: string; body: string }]>) {
+  for (const [event, { event: when, body }] of Object.entries(TRIGGERS) as Array<
+    [keyof typeof TRIGGERS, { event: string; body: string }]
+  >) {
     statements.push(`CREATE TRIGGER ${SUMMARY_TRIGGERS[event]} ${when}\nBEGIN${body}\nEND`);
   }
   return statements;

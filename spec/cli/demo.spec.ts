@@ -54,9 +54,11 @@ async function checkPrintedCommands(cli: RunningCli, rooms: "400" | "data"): Pro
 }
 
 test("npm start runs the demo", () => {
-  const scripts = (JSON.parse(readFileSync(resolve(__dirname, "../../package.json"), "utf8")) as {
-    scripts: Record<string, string>;
-  }).scripts;
+  const scripts = (
+    JSON.parse(readFileSync(resolve(__dirname, "../../package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
   expect(scripts.start).toBe("node dist/lib/cli/main.js demo");
   expect(scripts.prestart).toMatch(/npm run build/);
 });
@@ -66,7 +68,12 @@ describe("the SQLite demo", () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("builds its database, prints a token and curl commands that work", async () => {
-    const cli = await startCli(["demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {}, 120_000, READY);
+    const cli = await startCli(
+      ["demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"],
+      {},
+      120_000,
+      READY,
+    );
     try {
       const { stdout } = cli.output();
       expect(stdout).toMatch(/Building the demo database/);
@@ -85,7 +92,12 @@ describe("the SQLite demo", () => {
   }, 120_000);
 
   test("a second start reuses the database and its token", async () => {
-    const cli = await startCli(["demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {}, 120_000, READY);
+    const cli = await startCli(
+      ["demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"],
+      {},
+      120_000,
+      READY,
+    );
     try {
       expect(cli.output().stdout).not.toMatch(/Building/);
       await checkPrintedCommands(cli, "400");

@@ -35,10 +35,14 @@ describe("read-only sessions", () => {
         logger: silentLogger,
       });
       try {
-        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toMatchObject({
+        await expect(
+          db("profiles").insert({ user_id: "x", displayname: "y" }),
+        ).rejects.toMatchObject({
           code: "25006",
         });
-        await expect(db.raw("CREATE TABLE sneaky (a int)")).rejects.toMatchObject({ code: "25006" });
+        await expect(db.raw("CREATE TABLE sneaky (a int)")).rejects.toMatchObject({
+          code: "25006",
+        });
         expect((await db("profiles").count<{ count: string }[]>("* as count"))[0]?.count).toBe("0");
       } finally {
         await db.destroy();
@@ -61,7 +65,9 @@ describe("read-only sessions", () => {
         logger: silentLogger,
       });
       try {
-        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toMatchObject({ code: "25006" });
+        await expect(
+          db("profiles").insert({ user_id: "x", displayname: "y" }),
+        ).rejects.toMatchObject({ code: "25006" });
         const settings = await db.raw<{ rows: Array<{ timeout: string; readOnly: string }> }>(
           `SELECT current_setting('statement_timeout') AS timeout, current_setting('default_transaction_read_only') AS "readOnly"`,
         );
@@ -87,7 +93,9 @@ describe("read-only sessions", () => {
         logger: silentLogger,
       });
       try {
-        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toThrow(/readonly|read-only|query_only/i);
+        await expect(db("profiles").insert({ user_id: "x", displayname: "y" })).rejects.toThrow(
+          /readonly|read-only|query_only/i,
+        );
       } finally {
         await db.destroy();
       }

@@ -37,7 +37,14 @@ describe("serve --help and --version", () => {
   test("--help explains every option and exits 0", () => {
     const result = runCliToEnd(["serve", "--help"]);
     expect(result.status).toBe(0);
-    for (const option of ["--database", "--state-database", "--listen", "--log-level", "--statement-timeout", "DATABASE_URL"]) {
+    for (const option of [
+      "--database",
+      "--state-database",
+      "--listen",
+      "--log-level",
+      "--statement-timeout",
+      "DATABASE_URL",
+    ]) {
       expect(result.stdout).toContain(option);
     }
   });
@@ -91,7 +98,12 @@ describe("serve on a SQLite database", () => {
     await new Promise((done) => setTimeout(done, 100));
     const lines = cli.logs().filter((line) => line.query === "order_by=media_count&limit=3");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ msg: "request", method: "GET", path: USERS_MEDIA, status: 200 });
+    expect(lines[0]).toMatchObject({
+      msg: "request",
+      method: "GET",
+      path: USERS_MEDIA,
+      status: 200,
+    });
     expect(typeof lines[0]?.durationMs).toBe("number");
   });
 
@@ -128,7 +140,9 @@ describe("serve on a SQLite database", () => {
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
     expect(preflight.headers.get("access-control-allow-methods")).toContain("GET");
-    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+      "authorization",
+    );
     const get = await fetch(`${cli.baseUrl}${USERS_MEDIA}`, {
       headers: { Origin: origin, Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
     });
@@ -147,7 +161,12 @@ describe("serve on a SQLite database", () => {
   test("serving leaves the SQLite file byte for byte as it was", async () => {
     const file = join(dir, "homeserver.db");
     const before = readFileSync(file);
-    for (const query of ["", "?order_by=displayname&dir=b", "?search_term=a", "?from_ts=1500&until_ts=3000"]) {
+    for (const query of [
+      "",
+      "?order_by=displayname&dir=b",
+      "?search_term=a",
+      "?from_ts=1500&until_ts=3000",
+    ]) {
       expect((await fetch(`${cli.baseUrl}${USERS_MEDIA}${query}`, authorized)).status).toBe(200);
     }
     expect(readFileSync(file).equals(before)).toBe(true);
@@ -172,7 +191,15 @@ describe("serve on PostgreSQL", () => {
   }
 
   test("a query past --statement-timeout is cancelled and answered 500; the service stays up", async () => {
-    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--statement-timeout", "300", "--database", database.url]);
+    const cli = await startCli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--statement-timeout",
+      "300",
+      "--database",
+      database.url,
+    ]);
     try {
       // Warm up: the schema probe reads only the catalogue and is not blocked by the lock.
       expect((await fetch(`${cli.baseUrl}${USERS_MEDIA}`, authorized)).status).toBe(200);
@@ -235,7 +262,10 @@ describe("serve on PostgreSQL", () => {
     // More requests than the pool's 10 connections: some run into the lock, the rest queue.
     const abandoned = new AbortController();
     const requests = Array.from({ length: 15 }, () =>
-      fetch(`${cli.baseUrl}${USERS_MEDIA}?order_by=media_length`, { ...authorized, signal: abandoned.signal }).catch(() => "aborted"),
+      fetch(`${cli.baseUrl}${USERS_MEDIA}?order_by=media_length`, {
+        ...authorized,
+        signal: abandoned.signal,
+      }).catch(() => "aborted"),
     );
     await new Promise((done) => setTimeout(done, 500));
     abandoned.abort();
@@ -252,7 +282,15 @@ describe("serve on PostgreSQL", () => {
     await createRoomTables(database.knex);
     await seedRooms(database.knex, { seed: 3, rooms: 20, events: 2000 });
     await database.knex.raw("ANALYZE");
-    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--statement-timeout", "300", "--database", database.url]);
+    const cli = await startCli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--statement-timeout",
+      "300",
+      "--database",
+      database.url,
+    ]);
     try {
       const rooms = `${cli.baseUrl}/_synapse/admin/v1/statistics/database/rooms?estimator=sample`;
       expect((await fetch(rooms, authorized)).status).toBe(200);
@@ -299,20 +337,29 @@ describe("serve with a bad --database", () => {
 
   test("a password given as a URL parameter is masked too", () => {
     const result = fails(
-      ["--database", `postgres://stats@127.0.0.1:1/synapse?password=${TEST_SECRETS.urlPassword}&sslmode=disable`],
+      [
+        "--database",
+        `postgres://stats@127.0.0.1:1/synapse?password=${TEST_SECRETS.urlPassword}&sslmode=disable`,
+      ],
       /cannot connect to postgres:\/\/stats@127\.0\.0\.1:1\/synapse\?password=\*\*\*&sslmode=disable: connection refused/,
     );
     expect(result.stderr).not.toContain(TEST_SECRETS.urlPassword);
   });
 
   test("a database that does not exist says so", () => {
-    fails(["--database", withDatabase(postgresServerUrl(), "sas_no_such_database")], /database "sas_no_such_database" does not exist/);
+    fails(
+      ["--database", withDatabase(postgresServerUrl(), "sas_no_such_database")],
+      /database "sas_no_such_database" does not exist/,
+    );
   });
 
   test("a PostgreSQL database without Synapse's tables is not a Synapse database", async () => {
     const empty = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_empty" });
     try {
-      fails(["--database", empty.url], /is not a Synapse database: missing tables local_media_repository, profiles, users, access_tokens/);
+      fails(
+        ["--database", empty.url],
+        /is not a Synapse database: missing tables local_media_repository, profiles, users, access_tokens/,
+      );
     } finally {
       await empty.drop();
     }
@@ -328,7 +375,13 @@ describe("serve with a bad --database", () => {
         url.username = role;
         url.password = TEST_SECRETS.wrongPassword;
         url.pathname = `/${admin.name}`;
-        const result = runCliToEnd(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
+        const result = runCliToEnd([
+          "serve",
+          "--listen",
+          "127.0.0.1:0",
+          "--database",
+          url.toString(),
+        ]);
         expect(result.stderr).not.toContain(TEST_SECRETS.wrongPassword);
         if (/password authentication failed/.test(result.stderr)) {
           expect(result.status).toBe(1);

@@ -5,7 +5,16 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import ts from "typescript";
-import { createSynapseSchema, createScratchPostgres, freePort, insertAccounts, insertMedia, STANDARD_ACCOUNTS, STANDARD_TOKENS, type ScratchDatabase } from "../../fixtures";
+import {
+  createSynapseSchema,
+  createScratchPostgres,
+  freePort,
+  insertAccounts,
+  insertMedia,
+  STANDARD_ACCOUNTS,
+  STANDARD_TOKENS,
+  type ScratchDatabase,
+} from "../../fixtures";
 import { postgresServerUrl } from "../helpers/databases";
 import { typeCheck } from "../helpers/typecheck";
 
@@ -18,7 +27,9 @@ const typeScriptBlocks = (): string[] =>
   [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
 
 const markedBlock = (name: string): string => {
-  const match = new RegExp(`<!-- readme-example: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  const match = new RegExp(
+    `<!-- readme-example: ${name} -->\\n+\`\`\`ts\\n([\\s\\S]*?)\`\`\``,
+  ).exec(readme);
   if (!match?.[1]) throw new Error(`README has no example marked ${name}`);
   return match[1];
 };
@@ -44,13 +55,19 @@ describe("the README's mounting example", () => {
     database = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_readme" });
     await createSynapseSchema(database.knex);
     await insertAccounts(database.knex, STANDARD_ACCOUNTS);
-    await insertMedia(database.knex, [{ media_id: "r1", user_id: "@reader:test", media_length: 42, created_ts: 1 }]);
+    await insertMedia(database.knex, [
+      { media_id: "r1", user_id: "@reader:test", media_length: 42, created_ts: 1 },
+    ]);
   });
   afterAll(() => database.drop());
 
   test("runs as written and serves the admin API", async () => {
     const compiled = ts.transpileModule(markedBlock("mount"), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
     }).outputText;
     const file = join(workDir, "mount.cjs");
     writeFileSync(file, compiled);
@@ -65,9 +82,9 @@ describe("the README's mounting example", () => {
       const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media`;
       let response: Response | undefined;
       for (let attempt = 0; attempt < 100 && response === undefined; attempt++) {
-        response = await fetch(url, { headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` } }).catch(
-          () => new Promise<undefined>((done) => setTimeout(() => done(undefined), 100)),
-        );
+        response = await fetch(url, {
+          headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+        }).catch(() => new Promise<undefined>((done) => setTimeout(() => done(undefined), 100)));
       }
       expect(stderr).toBe("");
       expect(response?.status).toBe(200);

@@ -45,7 +45,11 @@ afterAll(async () => {
 });
 
 /** The router on its own pool, as a host app would configure it. */
-function routerDatabase(options: { max: number; acquireMs: number; statementTimeoutMs?: number }): Knex {
+function routerDatabase(options: {
+  max: number;
+  acquireMs: number;
+  statementTimeoutMs?: number;
+}): Knex {
   return knexFactory({
     client: "pg",
     connection: {
@@ -56,11 +60,19 @@ function routerDatabase(options: { max: number; acquireMs: number; statementTime
     },
     pool: { min: 0, max: options.max },
     acquireConnectionTimeout: options.acquireMs,
-    log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined },
+    log: {
+      warn: () => undefined,
+      error: () => undefined,
+      debug: () => undefined,
+      deprecate: () => undefined,
+    },
   });
 }
 
-async function listen(knex: Knex): Promise<{ get: (query?: string) => Promise<{ status: number; body: string; ms: number }>; close: () => void }> {
+async function listen(knex: Knex): Promise<{
+  get: (query?: string) => Promise<{ status: number; body: string; ms: number }>;
+  close: () => void;
+}> {
   const app = http.createServer(createTestApp({ knex }));
   await new Promise<void>((ready) => app.listen(0, "127.0.0.1", ready));
   const port = (app.address() as AddressInfo).port;
@@ -68,11 +80,22 @@ async function listen(knex: Knex): Promise<{ get: (query?: string) => Promise<{ 
     new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
       const started = Date.now();
       http
-        .get({ host: "127.0.0.1", port, agent: false, path: `${USERS_MEDIA}${query}`, headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` } }, (res) => {
-          let body = "";
-          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }));
-        })
+        .get(
+          {
+            host: "127.0.0.1",
+            port,
+            agent: false,
+            path: `${USERS_MEDIA}${query}`,
+            headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }),
+            );
+          },
+        )
         .on("error", reject);
     });
   return {

@@ -5,7 +5,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
-import { insertMediaDataset, STANDARD_TOKENS, type MediaDataset, type MediaRow, type ProfileRow } from "../../fixtures";
+import {
+  insertMediaDataset,
+  STANDARD_TOKENS,
+  type MediaDataset,
+  type MediaRow,
+  type ProfileRow,
+} from "../../fixtures";
 import type { UsersMediaResponse } from "../../lib/types";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
@@ -17,7 +23,10 @@ const DATASETS = 120;
 // Small alphabets, so that ties, shared substrings and case variants are common.
 const nameChar = fc.constantFrom("a", "b", "A", "B", "e", "%", "_", "!", "é", "É", "1");
 const localpart = fc.string({ unit: nameChar, minLength: 1, maxLength: 4 });
-const displayname = fc.option(fc.string({ unit: fc.constantFrom("a", "A", "b", " ", "%", "_", "é", "z"), maxLength: 4 }), { nil: null });
+const displayname = fc.option(
+  fc.string({ unit: fc.constantFrom("a", "A", "b", " ", "%", "_", "é", "z"), maxLength: 4 }),
+  { nil: null },
+);
 const timestamp = fc.option(fc.constantFrom(1000, 2000, 2000, 3000, 4000), { nil: null });
 const length = fc.option(fc.constantFrom(0, 1, 10, 10, 100, 2 ** 31 - 1), { nil: null });
 
@@ -39,11 +48,21 @@ const dataset: fc.Arbitrary<MediaDataset> = fc
         const userId = `@${user.localpart}:test`;
         if (user.profile !== undefined) profiles.push({ userId, displayname: user.profile });
         for (const [bytes, created] of user.media) {
-          media.push({ media_id: `g${id++}`, user_id: userId, media_length: bytes, created_ts: created });
+          media.push({
+            media_id: `g${id++}`,
+            user_id: userId,
+            media_length: bytes,
+            created_ts: created,
+          });
         }
       }
       for (const [bytes, created] of orphans) {
-        media.push({ media_id: `g${id++}`, user_id: null, media_length: bytes, created_ts: created });
+        media.push({
+          media_id: `g${id++}`,
+          user_id: null,
+          media_length: bytes,
+          created_ts: created,
+        });
       }
       return { profiles, media };
     }),
@@ -53,7 +72,9 @@ const window = fc.oneof(
   fc.constant({}),
   fc.constantFrom(1000, 2000, 3000).map((from_ts) => ({ from_ts })),
   fc.constantFrom(1000, 2000, 3000).map((until_ts) => ({ until_ts })),
-  fc.tuple(fc.constantFrom(1, 1000, 2000), fc.constantFrom(1, 1000, 1001, 3000)).map(([from_ts, extra]) => ({ from_ts, until_ts: from_ts + extra })),
+  fc
+    .tuple(fc.constantFrom(1, 1000, 2000), fc.constantFrom(1, 1000, 1001, 3000))
+    .map(([from_ts, extra]) => ({ from_ts, until_ts: from_ts + extra })),
 );
 
 const query: fc.Arbitrary<OracleQuery> = fc
@@ -62,7 +83,14 @@ const query: fc.Arbitrary<OracleQuery> = fc
     dir: fc.constantFrom("f", "b"),
     from: fc.nat(30),
     limit: fc.nat(12),
-    search_term: fc.option(fc.string({ unit: fc.constantFrom("a", "B", "%", "_", "!", "é", "1", " "), minLength: 1, maxLength: 2 }), { nil: undefined }),
+    search_term: fc.option(
+      fc.string({
+        unit: fc.constantFrom("a", "B", "%", "_", "!", "é", "1", " "),
+        minLength: 1,
+        maxLength: 2,
+      }),
+      { nil: undefined },
+    ),
   })
   .chain((base) => window.map((bounds) => ({ ...base, ...bounds })));
 
@@ -89,11 +117,24 @@ describe.each(DATABASE_VARIANTS)("generated answers on $name", (variant) => {
     );
     return new Promise((resolve, reject) => {
       http
-        .get({ host: "127.0.0.1", port, agent, path: `${USERS_MEDIA}?${search}`, headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` } }, (res) => {
-          let body = "";
-          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-          res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body) as UsersMediaResponse) : reject(new Error(`${res.statusCode} ${body}`))));
-        })
+        .get(
+          {
+            host: "127.0.0.1",
+            port,
+            agent,
+            path: `${USERS_MEDIA}?${search}`,
+            headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            res.on("end", () =>
+              res.statusCode === 200
+                ? resolve(JSON.parse(body) as UsersMediaResponse)
+                : reject(new Error(`${res.statusCode} ${body}`)),
+            );
+          },
+        )
         .on("error", reject);
     });
   };
@@ -106,24 +147,29 @@ describe.each(DATABASE_VARIANTS)("generated answers on $name", (variant) => {
 
   test(`${DATASETS} generated data sets: answers equal the contract, and next_token walks every user once`, async () => {
     await fc.assert(
-      fc.asyncProperty(dataset, fc.array(query, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 5 }), async (data, queries, pageSize) => {
-        await load(data);
-        for (const params of queries) {
-          expect(await fetchPage(params)).toEqual(expectedUsersMedia(data, params));
-        }
-        // Walk with the first query's filters and order, from the start, `pageSize` at a time.
-        const { from: _from, limit: _limit, ...walk } = queries[0] as OracleQuery;
-        const all = expectedUsersMedia(data, { ...walk, limit: 10_000 });
-        const seen: string[] = [];
-        let from: number | undefined = 0;
-        while (from !== undefined) {
-          const page: UsersMediaResponse = await fetchPage({ ...walk, from, limit: pageSize });
-          expect(page.total).toBe(all.total);
-          seen.push(...page.users.map((user) => user.user_id));
-          from = page.next_token;
-        }
-        expect(seen).toEqual(all.users.map((user) => user.user_id));
-      }),
+      fc.asyncProperty(
+        dataset,
+        fc.array(query, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (data, queries, pageSize) => {
+          await load(data);
+          for (const params of queries) {
+            expect(await fetchPage(params)).toEqual(expectedUsersMedia(data, params));
+          }
+          // Walk with the first query's filters and order, from the start, `pageSize` at a time.
+          const { from: _from, limit: _limit, ...walk } = queries[0] as OracleQuery;
+          const all = expectedUsersMedia(data, { ...walk, limit: 10_000 });
+          const seen: string[] = [];
+          let from: number | undefined = 0;
+          while (from !== undefined) {
+            const page: UsersMediaResponse = await fetchPage({ ...walk, from, limit: pageSize });
+            expect(page.total).toBe(all.total);
+            seen.push(...page.users.map((user) => user.user_id));
+            from = page.next_token;
+          }
+          expect(seen).toEqual(all.users.map((user) => user.user_id));
+        },
+      ),
       { numRuns: DATASETS, seed: SEED },
     );
   }, 300_000);

@@ -13,7 +13,7 @@ const CORPUS = [
   "' OR '1'='1",
   "' OR 1=1 --",
   "'; DROP TABLE canary; --",
-  "\"; DROP TABLE canary; --",
+  '"; DROP TABLE canary; --',
   "1; DELETE FROM canary",
   "') OR ('a'='a",
   ") OR (1=1",
@@ -83,7 +83,8 @@ describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
 
   const counts = async () => {
     const knex = db.current.knex;
-    const count = async (table: string) => Number((await knex(table).count<{ n: number | string }[]>("* as n"))[0]?.n);
+    const count = async (table: string) =>
+      Number((await knex(table).count<{ n: number | string }[]>("* as n"))[0]?.n);
     return {
       canary: await count("canary"),
       media: await count("local_media_repository"),
@@ -97,7 +98,11 @@ describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
     before = await counts();
   });
 
-  const get = (path: string, query: Record<string, string>, token: string = STANDARD_TOKENS.admin) =>
+  const get = (
+    path: string,
+    query: Record<string, string>,
+    token: string = STANDARD_TOKENS.admin,
+  ) =>
     request(createTestApp({ knex: db.current.knex }))
       .get(path)
       .query(query)
@@ -110,7 +115,11 @@ describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
   });
 
   test("the corpus finds exactly the names that contain it", async () => {
-    expect((await get(USERS_MEDIA, { search_term: "O'Brien" })).body.users.map((u: { user_id: string }) => u.user_id)).toEqual(["@obrien:test"]);
+    expect(
+      (await get(USERS_MEDIA, { search_term: "O'Brien" })).body.users.map(
+        (u: { user_id: string }) => u.user_id,
+      ),
+    ).toEqual(["@obrien:test"]);
     expect((await get(USERS_MEDIA, { search_term: "100%" })).body.total).toBe(1);
     expect((await get(USERS_MEDIA, { search_term: "a_b" })).body.total).toBe(1);
     expect((await get(USERS_MEDIA, { search_term: "_" })).body.total).toBe(2);
@@ -121,16 +130,23 @@ describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
   test.each(["order_by", "dir"])("every corpus value in %s is a 400 naming it", async (name) => {
     for (const value of CORPUS) {
       const res = await get(USERS_MEDIA, { [name]: value });
-      expect({ value, status: res.status, errcode: res.body.errcode }).toEqual({ value, status: 400, errcode: "M_INVALID_PARAM" });
+      expect({ value, status: res.status, errcode: res.body.errcode }).toEqual({
+        value,
+        status: 400,
+        errcode: "M_INVALID_PARAM",
+      });
     }
   });
 
-  test.each(["from", "limit", "from_ts", "until_ts"])("every corpus value in %s is a 400", async (name) => {
-    for (const value of CORPUS) {
-      const res = await get(USERS_MEDIA, { [name]: value });
-      expect({ value, status: res.status }).toEqual({ value, status: 400 });
-    }
-  });
+  test.each(["from", "limit", "from_ts", "until_ts"])(
+    "every corpus value in %s is a 400",
+    async (name) => {
+      for (const value of CORPUS) {
+        const res = await get(USERS_MEDIA, { [name]: value });
+        expect({ value, status: res.status }).toEqual({ value, status: 400 });
+      }
+    },
+  );
 
   test("every corpus value in estimator is refused", async () => {
     for (const value of CORPUS) {
@@ -142,11 +158,21 @@ describe.each(DATABASE_VARIANTS)("SQL injection corpus on $name", (variant) => {
 
   test("every corpus value as the access token is an unknown token", async () => {
     for (const value of CORPUS) {
-      const viaQuery = await request(createTestApp({ knex: db.current.knex })).get(USERS_MEDIA).query({ access_token: value });
-      expect({ value, status: viaQuery.status, errcode: viaQuery.body.errcode }).toEqual({ value, status: 401, errcode: "M_UNKNOWN_TOKEN" });
+      const viaQuery = await request(createTestApp({ knex: db.current.knex }))
+        .get(USERS_MEDIA)
+        .query({ access_token: value });
+      expect({ value, status: viaQuery.status, errcode: viaQuery.body.errcode }).toEqual({
+        value,
+        status: 401,
+        errcode: "M_UNKNOWN_TOKEN",
+      });
       if (!/[\s\u0080-\uffff]/.test(value)) {
         const viaHeader = await get(USERS_MEDIA, {}, value);
-        expect({ value, status: viaHeader.status, errcode: viaHeader.body.errcode }).toEqual({ value, status: 401, errcode: "M_UNKNOWN_TOKEN" });
+        expect({ value, status: viaHeader.status, errcode: viaHeader.body.errcode }).toEqual({
+          value,
+          status: 401,
+          errcode: "M_UNKNOWN_TOKEN",
+        });
       }
     }
   });

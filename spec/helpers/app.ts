@@ -55,5 +55,8 @@ export function recordingLogger(): { logger: Logger; records: LogRecord[] } {
       records.push({ level, details, message });
       captureLog("router", JSON.stringify({ level, message, ...details }));
     };
-  return { logger: { error: record("error"), warn: record("warn"), info: record("info") }, records };
+  return {
+    logger: { error: record("error"), warn: record("warn"), info: record("info") },
+    records,
+  };
 }

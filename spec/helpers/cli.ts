@@ -60,7 +60,10 @@ export async function startCli(
       .map((line) => JSON.parse(line) as Record<string, unknown>);
 
   const baseUrl = await new Promise<string>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not listening in time:\n${stdout}\n${stderr}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`not listening in time:\n${stdout}\n${stderr}`)),
+      readyTimeoutMs,
+    );
     const check = () => {
       const listening = logs().find((line) => line.msg === "listening");
       if (listening && (readyText === undefined || stdout.includes(readyText))) {

@@ -10,7 +10,12 @@ export const SYNAPSE_CORS_HEADERS = {
 };
 
 /** A JSON Matrix error with this status and errcode (and, when given, this message). */
-export function expectMatrixError(res: request.Response, status: number, errcode: string, error?: string): void {
+export function expectMatrixError(
+  res: request.Response,
+  status: number,
+  errcode: string,
+  error?: string,
+): void {
   expect({ status: res.status, errcode: res.body.errcode }).toEqual({ status, errcode });
   expect(typeof res.body.error).toBe("string");
   expect(res.headers["content-type"]).toMatch(/^application\/json/);

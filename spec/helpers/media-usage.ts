@@ -11,15 +11,22 @@ export interface UsageRow {
   media_length: number;
 }
 
-const byUser = (a: UsageRow, b: UsageRow): number => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
+const byUser = (a: UsageRow, b: UsageRow): number =>
+  a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0;
 
 /** The summary table's rows, by user ID, with counts as numbers whatever the driver returns. */
 export async function summaryRows(db: Knex): Promise<UsageRow[]> {
-  const rows = await db<{ user_id: string; media_count: number | string; media_length: number | string }>(
-    MEDIA_USAGE_SUMMARY_TABLE,
-  ).select("user_id", "media_count", "media_length");
+  const rows = await db<{
+    user_id: string;
+    media_count: number | string;
+    media_length: number | string;
+  }>(MEDIA_USAGE_SUMMARY_TABLE).select("user_id", "media_count", "media_length");
   return rows
-    .map((row) => ({ user_id: row.user_id, media_count: Number(row.media_count), media_length: Number(row.media_length) }))
+    .map((row) => ({
+      user_id: row.user_id,
+      media_count: Number(row.media_count),
+      media_length: Number(row.media_length),
+    }))
     .sort(byUser);
 }
 
@@ -31,7 +38,11 @@ export async function expectedSummaryRows(db: Knex): Promise<UsageRow[]> {
   const users = new Map<string, UsageRow>();
   for (const row of media) {
     if (row.user_id === null) continue;
-    const usage = users.get(row.user_id) ?? { user_id: row.user_id, media_count: 0, media_length: 0 };
+    const usage = users.get(row.user_id) ?? {
+      user_id: row.user_id,
+      media_count: 0,
+      media_length: 0,
+    };
     usage.media_count += 1;
     usage.media_length += Number(row.media_length ?? 0);
     users.set(row.user_id, usage);
@@ -52,9 +63,9 @@ export async function summaryRowOf(db: Knex, userId: string): Promise<UsageRow |
  */
 export async function catalogueListing(db: Knex, kind: DatabaseKind): Promise<string[]> {
   if (kind === "sqlite") {
-    const rows = await db.raw<Array<{ type: string; name: string; tbl_name: string; sql: string | null }>>(
-      "SELECT type, name, tbl_name, sql FROM sqlite_master",
-    );
+    const rows = await db.raw<
+      Array<{ type: string; name: string; tbl_name: string; sql: string | null }>
+    >("SELECT type, name, tbl_name, sql FROM sqlite_master");
     return rows.map((row) => `${row.type} ${row.name} on ${row.tbl_name}: ${row.sql ?? ""}`).sort();
   }
   const result = await db.raw<{ rows: Array<{ line: string }> }>(

@@ -29,7 +29,10 @@ export function expectedUsersMedia(dataset: MediaDataset, query: OracleQuery): U
   for (const row of dataset.media) {
     if (row.user_id === null) continue;
     if (fromTs > 0 && (row.created_ts === null || row.created_ts < fromTs)) continue;
-    if (query.until_ts !== undefined && (row.created_ts === null || row.created_ts > query.until_ts)) {
+    if (
+      query.until_ts !== undefined &&
+      (row.created_ts === null || row.created_ts > query.until_ts)
+    ) {
       continue;
     }
     if (query.search_term !== undefined) {

@@ -12,9 +12,13 @@ export interface PostgresProcess {
 }
 
 export function startPostgresProcess(dataDir?: string, port?: number): Promise<PostgresProcess> {
-  const child = spawn(process.execPath, [resolve(__dirname, "postgres-server.cjs"), dataDir ?? "", port ? String(port) : ""], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [resolve(__dirname, "postgres-server.cjs"), dataDir ?? "", port ? String(port) : ""],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   return new Promise((ready, fail) => {
     let stdout = "";

@@ -11,9 +11,14 @@ startEmbeddedPostgres({
   ...(port ? { port: Number(port) } : {}),
 }).then(
   (server) => {
-    process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, dataDir: server.dataDir })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: server.url, port: server.port, dataDir: server.dataDir })}\n`,
+    );
     process.once("SIGTERM", () => {
-      server.stop().then(() => process.exit(0), () => process.exit(1));
+      server.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     });
   },
   (error) => {

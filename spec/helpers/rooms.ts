@@ -17,7 +17,10 @@ import {
 export const MAIN_TABLES = ROOM_TABLE_NAMES.filter((table) => table !== "state_groups_state");
 
 /** An authCheck that lets every token in as an admin: the rooms tests are not about tokens. */
-export const anyAdmin = (): { userId: string; admin: boolean } => ({ userId: "@admin:test", admin: true });
+export const anyAdmin = (): { userId: string; admin: boolean } => ({
+  userId: "@admin:test",
+  admin: true,
+});
 
 /** `decimal` (float4 text: `0.0123`, `1.2345e-05`) times `multiplier`, truncated as int() does. */
 export function truncatedProduct(decimal: string, multiplier: bigint): bigint {
@@ -53,7 +56,9 @@ export async function synapsePlannerBody(parts: readonly OraclePart[]): Promise<
       );
       const bytes = size.rows[0]?.size;
       if (bytes == null) continue;
-      const stats = await part.knex.raw<{ rows: Array<{ vals: string[] | null; freqs: string | null }> }>(
+      const stats = await part.knex.raw<{
+        rows: Array<{ vals: string[] | null; freqs: string | null }>;
+      }>(
         `SELECT most_common_vals::text::text[] AS vals, most_common_freqs::text AS freqs
            FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = 'room_id' AND NOT inherited`,
         [schema, table],
@@ -95,7 +100,10 @@ export interface StandardRoomsOptions {
  * Room tables with autovacuum off (statistics change only when a test says so), seeded with
  * 40 heavy-tailed rooms of 6,000 events in all, then analysed. Returns the rooms.
  */
-export async function standardRooms(knex: Knex, options: StandardRoomsOptions = {}): Promise<RoomPlan[]> {
+export async function standardRooms(
+  knex: Knex,
+  options: StandardRoomsOptions = {},
+): Promise<RoomPlan[]> {
   const tables = options.tables ?? ROOM_TABLE_NAMES;
   await createRoomTables(knex, { tables, autovacuum: false });
   const plan = await seedRooms(knex, {
@@ -106,7 +114,8 @@ export async function standardRooms(knex: Knex, options: StandardRoomsOptions = 
     eventEdgesRoomId: options.eventEdgesRoomId ?? false,
   });
   const analysed = options.analysed ?? tables;
-  if (analysed.length > 0) await knex.raw(`ANALYZE ${analysed.map(() => "??").join(", ")}`, [...analysed]);
+  if (analysed.length > 0)
+    await knex.raw(`ANALYZE ${analysed.map(() => "??").join(", ")}`, [...analysed]);
   return plan;
 }
 
@@ -132,7 +141,10 @@ export async function createTestRole(db: Knex): Promise<TestRole> {
         pool: {
           min: 0,
           max: 2,
-          afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
+          afterCreate: (
+            connection: { query(sql: string, done: (error: Error | null) => void): void },
+            done: (error: Error | null, connection: unknown) => void,
+          ) => {
             connection.query(`SET ROLE "${name}"`, (error) => done(error, connection));
           },
         },

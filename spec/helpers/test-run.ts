@@ -31,7 +31,10 @@ const ensure = (dir: string): void => {
 /** Appends lines to this process's log capture. */
 export function captureLog(kind: string, text: string): void {
   ensure(LOGS_DIR);
-  appendFileSync(join(LOGS_DIR, `${kind}-${process.pid}.log`), text.endsWith("\n") ? text : `${text}\n`);
+  appendFileSync(
+    join(LOGS_DIR, `${kind}-${process.pid}.log`),
+    text.endsWith("\n") ? text : `${text}\n`,
+  );
 }
 
 /** A secret made at run time (such as the demo's token) that log lines must not hold either. */
@@ -45,4 +48,5 @@ export function markFileDone(testPath: string): void {
   writeFileSync(join(DONE_DIR, doneName(testPath)), testPath);
 }
 
-export const doneName = (testPath: string): string => createHash("sha1").update(testPath).digest("hex");
+export const doneName = (testPath: string): string =>
+  createHash("sha1").update(testPath).digest("hex");

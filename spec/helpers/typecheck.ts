@@ -7,7 +7,11 @@ import { join, resolve } from "node:path";
 
 const TSC = resolve(__dirname, "../../node_modules/typescript/bin/tsc");
 
-export function typeCheck(dir: string, files: readonly string[], options: { skipLibCheck: boolean }): string {
+export function typeCheck(
+  dir: string,
+  files: readonly string[],
+  options: { skipLibCheck: boolean },
+): string {
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({

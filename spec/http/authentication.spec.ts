@@ -40,7 +40,9 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
     });
 
     test("token in the access_token query parameter is accepted", async () => {
-      const res = await request(app()).get(USERS_MEDIA).query({ access_token: STANDARD_TOKENS.admin });
+      const res = await request(app())
+        .get(USERS_MEDIA)
+        .query({ access_token: STANDARD_TOKENS.admin });
       expect(res.status).toBe(200);
     });
   });
@@ -112,14 +114,26 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
   test("an empty access_token parameter is 401 M_UNKNOWN_TOKEN without asking authCheck", async () => {
     const authCheck = jest.fn(async () => ({ userId: "@x:test", admin: true }));
     const server = createTestApp({ knex: db.current.knex, authCheck });
-    expectMatrixError(await request(server).get(`${USERS_MEDIA}?access_token=`), 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(
+      await request(server).get(`${USERS_MEDIA}?access_token=`),
+      401,
+      "M_UNKNOWN_TOKEN",
+    );
     expect(authCheck).not.toHaveBeenCalled();
   });
 
   test("a token holding a NUL is 401 M_UNKNOWN_TOKEN, not a database error", async () => {
     // Found by the generated-requests suite: PostgreSQL rejects NUL in a text parameter.
-    expectMatrixError(await request(app()).get(`${USERS_MEDIA}?access_token=%00`), 401, "M_UNKNOWN_TOKEN");
-    expectMatrixError(await request(app()).get(`${USERS_MEDIA}?access_token=a%00b`), 401, "M_UNKNOWN_TOKEN");
+    expectMatrixError(
+      await request(app()).get(`${USERS_MEDIA}?access_token=%00`),
+      401,
+      "M_UNKNOWN_TOKEN",
+    );
+    expectMatrixError(
+      await request(app()).get(`${USERS_MEDIA}?access_token=a%00b`),
+      401,
+      "M_UNKNOWN_TOKEN",
+    );
   });
 
   test("authentication is checked before parameters: 401 and 403 win over 400", async () => {
@@ -135,7 +149,9 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       knex: db.current.knex,
       authCheck: (token) => (token === "sync" ? { userId: "@sync:test", admin: true } : null),
     });
-    expect((await request(server).get(USERS_MEDIA).set("Authorization", "Bearer sync")).status).toBe(200);
+    expect(
+      (await request(server).get(USERS_MEDIA).set("Authorization", "Bearer sync")).status,
+    ).toBe(200);
     expectMatrixError(
       await request(server).get(USERS_MEDIA).set("Authorization", "Bearer other"),
       401,
@@ -148,7 +164,9 @@ describe.each(DATABASE_VARIANTS)("authentication on $name", (variant) => {
       req.path.endsWith("/users/media") ? { userId: "@a:test", admin: true } : null,
     );
     const server = createTestApp({ knex: db.current.knex, authCheck });
-    await request(server).get(USERS_MEDIA).set("Authorization", `Bearer ${TEST_SECRETS.tokenPassedToAuthCheck}`);
+    await request(server)
+      .get(USERS_MEDIA)
+      .set("Authorization", `Bearer ${TEST_SECRETS.tokenPassedToAuthCheck}`);
     expect(authCheck).toHaveBeenCalledTimes(1);
     expect(authCheck.mock.calls[0]?.[0]).toBe(TEST_SECRETS.tokenPassedToAuthCheck);
   });

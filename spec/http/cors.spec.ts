@@ -2,7 +2,13 @@
 
 import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
-import { createHostApp, createTestApp, createTestRouter, EXPRESS_MAJORS, USERS_MEDIA } from "../helpers/app";
+import {
+  createHostApp,
+  createTestApp,
+  createTestRouter,
+  EXPRESS_MAJORS,
+  USERS_MEDIA,
+} from "../helpers/app";
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { SYNAPSE_CORS_HEADERS } from "../helpers/matrix";
 
@@ -49,7 +55,9 @@ describe.each(DATABASE_VARIANTS)("CORS on $name", (variant) => {
     app.options(/.*/, (_req, res) => {
       res.status(204).set("X-Host-Cors", "yes").end();
     });
-    const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    const res = await request(app)
+      .get(USERS_MEDIA)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
     expect(res.status).toBe(200);
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
     const preflight = await request(app).options(USERS_MEDIA);

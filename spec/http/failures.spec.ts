@@ -82,12 +82,16 @@ describe.each(DATABASE_VARIANTS)("missing tables on $name", (variant) => {
     await db.current.admin.schema.renameTable("profiles", "profiles_elsewhere");
     const app = createTestApp({ knex: db.current.knex, logger });
     try {
-      const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+      const res = await request(app)
+        .get(USERS_MEDIA)
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
       expect(res.status).toBe(500);
     } finally {
       await db.current.admin.schema.renameTable("profiles_elsewhere", "profiles");
     }
-    const res = await request(app).get(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    const res = await request(app)
+      .get(USERS_MEDIA)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
     expect(res.status).toBe(200);
   });
 });

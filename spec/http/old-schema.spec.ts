@@ -27,6 +27,8 @@ describe.each(DATABASE_VARIANTS)("old-schema join on $name", (variant) => {
       .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(expectedUsersMedia(DATASET, query));
-    expect(res.body.users.some((user: { displayname: unknown }) => user.displayname !== null)).toBe(true);
+    expect(res.body.users.some((user: { displayname: unknown }) => user.displayname !== null)).toBe(
+      true,
+    );
   });
 });

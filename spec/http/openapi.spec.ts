@@ -24,7 +24,10 @@ test("the OpenAPI document is valid OpenAPI 3.1", () => {
   try {
     const file = join(dir, "openapi.json");
     writeFileSync(file, JSON.stringify(document));
-    const validator = resolve(__dirname, "../../node_modules/@seriousme/openapi-schema-validator/bin/validate-api-cli.js");
+    const validator = resolve(
+      __dirname,
+      "../../node_modules/@seriousme/openapi-schema-validator/bin/validate-api-cli.js",
+    );
     const result = spawnSync(process.execPath, [validator, file], { encoding: "utf8" });
     expect(result.stdout + result.stderr).toMatch(/"valid": true/);
     expect(result.status).toBe(0);
@@ -41,40 +44,52 @@ test("a mount path other than /_synapse/admin moves every path", () => {
 const ENDPOINTS = [
   { path: USERS_MEDIA, schema: usersMediaQuerySchema, database: "sqlite" },
   // The rooms endpoint refuses SQLite before reading parameters: PostgreSQL it is.
-  { path: "/_synapse/admin/v1/statistics/database/rooms", schema: roomsQuerySchema, database: "postgres" },
+  {
+    path: "/_synapse/admin/v1/statistics/database/rooms",
+    schema: roomsQuerySchema,
+    database: "postgres",
+  },
 ] as const;
 
-describe.each(ENDPOINTS)("documented parameters of $path are the parameters the router reads", (endpoint) => {
-  const db = useTestDatabase(endpoint.database);
-  const documented = document.paths[endpoint.path]?.get.parameters ?? [];
+describe.each(ENDPOINTS)(
+  "documented parameters of $path are the parameters the router reads",
+  (endpoint) => {
+    const db = useTestDatabase(endpoint.database);
+    const documented = document.paths[endpoint.path]?.get.parameters ?? [];
 
-  test("every parameter of the schema is documented, and nothing else", () => {
-    expect(documented.length).toBeGreaterThan(0);
-    expect(documented.map((parameter) => parameter.name).sort()).toEqual(
-      Object.keys(endpoint.schema.properties).sort(),
-    );
-    expect(documented.every((parameter) => parameter.in === "query")).toBe(true);
-  });
+    test("every parameter of the schema is documented, and nothing else", () => {
+      expect(documented.length).toBeGreaterThan(0);
+      expect(documented.map((parameter) => parameter.name).sort()).toEqual(
+        Object.keys(endpoint.schema.properties).sort(),
+      );
+      expect(documented.every((parameter) => parameter.in === "query")).toBe(true);
+    });
 
-  test("each documented parameter is read: a value outside its schema is a 400 naming it", async () => {
-    for (const parameter of documented) {
-      const bad = parameter.schema.type === "integer" ? "-1" : parameter.schema.enum ? "bogus" : "";
+    test("each documented parameter is read: a value outside its schema is a 400 naming it", async () => {
+      for (const parameter of documented) {
+        const bad =
+          parameter.schema.type === "integer" ? "-1" : parameter.schema.enum ? "bogus" : "";
+        const res = await request(createTestApp({ knex: db.current.knex }))
+          .get(`${endpoint.path}?${parameter.name}=${bad}`)
+          .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+        expect({
+          parameter: parameter.name,
+          status: res.status,
+          errcode: res.body.errcode,
+        }).toEqual({
+          parameter: parameter.name,
+          status: 400,
+          errcode: "M_INVALID_PARAM",
+        });
+        expect(res.body.error).toContain(parameter.name);
+      }
+    });
+
+    test("a parameter that is not documented is ignored by the router", async () => {
       const res = await request(createTestApp({ knex: db.current.knex }))
-        .get(`${endpoint.path}?${parameter.name}=${bad}`)
+        .get(`${endpoint.path}?per_page=-1&orderBy=bogus`)
         .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
-      expect({ parameter: parameter.name, status: res.status, errcode: res.body.errcode }).toEqual({
-        parameter: parameter.name,
-        status: 400,
-        errcode: "M_INVALID_PARAM",
-      });
-      expect(res.body.error).toContain(parameter.name);
-    }
-  });
-
-  test("a parameter that is not documented is ignored by the router", async () => {
-    const res = await request(createTestApp({ knex: db.current.knex }))
-      .get(`${endpoint.path}?per_page=-1&orderBy=bogus`)
-      .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
-    expect(res.status).toBe(200);
-  });
-});
+      expect(res.status).toBe(200);
+    });
+  },
+);

@@ -2,7 +2,13 @@
 
 import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
-import { createHostApp, createTestApp, createTestRouter, EXPRESS_MAJORS, USERS_MEDIA } from "../helpers/app";
+import {
+  createHostApp,
+  createTestApp,
+  createTestRouter,
+  EXPRESS_MAJORS,
+  USERS_MEDIA,
+} from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
 
 describe.each(EXPRESS_MAJORS)("routing in %s", (major) => {
@@ -20,7 +26,9 @@ describe.each(EXPRESS_MAJORS)("routing in %s", (major) => {
   );
 
   test("HEAD is answered like GET, without a body", async () => {
-    const res = await request(app()).head(USERS_MEDIA).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    const res = await request(app())
+      .head(USERS_MEDIA)
+      .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
     expect(res.status).toBe(200);
     expect(res.text).toBeUndefined();
   });
@@ -31,8 +39,14 @@ describe.each(EXPRESS_MAJORS)("routing in %s", (major) => {
     host.use((_req, res) => {
       res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "host 404" });
     });
-    for (const path of [`${USERS_MEDIA}/`, USERS_MEDIA.toUpperCase(), "/_synapse/admin/v1/statistics/other"]) {
-      const res = await request(host).get(path).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+    for (const path of [
+      `${USERS_MEDIA}/`,
+      USERS_MEDIA.toUpperCase(),
+      "/_synapse/admin/v1/statistics/other",
+    ]) {
+      const res = await request(host)
+        .get(path)
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
       expect(res.status).toBe(404);
       expect(res.body.error).toBe("host 404");
     }

@@ -3,7 +3,10 @@
 
 import request from "supertest";
 import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS } from "../../fixtures";
-import { installMediaUsageSummary, uninstallMediaUsageSummary } from "../../lib/summary/media-usage-summary";
+import {
+  installMediaUsageSummary,
+  uninstallMediaUsageSummary,
+} from "../../lib/summary/media-usage-summary";
 import { RECHECK_MS } from "../../lib/storage/users-media-store";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
@@ -16,14 +19,22 @@ describe.each(DATABASE_KINDS)("summary detection on %s", (kind) => {
   afterEach(() => jest.restoreAllMocks());
 
   /** Answers a request and says whether its statements read the summary table. */
-  async function ask(app: ReturnType<typeof createTestApp>): Promise<{ body: unknown; fromSummary: boolean }> {
+  async function ask(
+    app: ReturnType<typeof createTestApp>,
+  ): Promise<{ body: unknown; fromSummary: boolean }> {
     const statements: string[] = [];
     const listener = (query: { sql: string }) => statements.push(query.sql);
     db.current.knex.on("query", listener);
     try {
-      const res = await request(app).get(USERS_MEDIA).query({ order_by: "media_length", dir: "b" }).set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
+      const res = await request(app)
+        .get(USERS_MEDIA)
+        .query({ order_by: "media_length", dir: "b" })
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
       expect(res.status).toBe(200);
-      return { body: res.body, fromSummary: statements.some((sql) => /FROM sas_user_media_usage AS s/.test(sql)) };
+      return {
+        body: res.body,
+        fromSummary: statements.some((sql) => /FROM sas_user_media_usage AS s/.test(sql)),
+      };
     } finally {
       db.current.knex.off("query", listener);
     }

@@ -15,23 +15,51 @@ const INVALID: Array<[string, string, string]> = [
   ["from_ts negative", "from_ts=-1", "Query parameter from_ts must be a positive integer."],
   ["until_ts not an integer", "until_ts=now", "Query parameter until_ts must be an integer"],
   ["until_ts negative", "until_ts=-10", "Query parameter until_ts must be a positive integer."],
-  ["until_ts equal to from_ts", "from_ts=500&until_ts=500", "Query parameter until_ts must be greater than from_ts."],
-  ["until_ts before from_ts", "from_ts=500&until_ts=499", "Query parameter until_ts must be greater than from_ts."],
-  ["until_ts=0 (from_ts defaults to 0)", "until_ts=0", "Query parameter until_ts must be greater than from_ts."],
+  [
+    "until_ts equal to from_ts",
+    "from_ts=500&until_ts=500",
+    "Query parameter until_ts must be greater than from_ts.",
+  ],
+  [
+    "until_ts before from_ts",
+    "from_ts=500&until_ts=499",
+    "Query parameter until_ts must be greater than from_ts.",
+  ],
+  [
+    "until_ts=0 (from_ts defaults to 0)",
+    "until_ts=0",
+    "Query parameter until_ts must be greater than from_ts.",
+  ],
   ["empty search_term", "search_term=", "Query parameter search_term cannot be an empty string."],
-  ["search_term with NUL", "search_term=a%00b", "Query parameter search_term must not contain a NUL character."],
-  ["search_term too long", `search_term=${"x".repeat(1001)}`, "Query parameter search_term must be at most 1000 characters"],
+  [
+    "search_term with NUL",
+    "search_term=a%00b",
+    "Query parameter search_term must not contain a NUL character.",
+  ],
+  [
+    "search_term too long",
+    `search_term=${"x".repeat(1001)}`,
+    "Query parameter search_term must be at most 1000 characters",
+  ],
   [
     "unknown order_by",
     "order_by=size",
     "Query parameter 'order_by' must be one of ['media_length', 'media_count', 'user_id', 'displayname']",
   ],
-  ["order_by in another case", "order_by=USER_ID", "Query parameter 'order_by' must be one of ['media_length', 'media_count', 'user_id', 'displayname']"],
+  [
+    "order_by in another case",
+    "order_by=USER_ID",
+    "Query parameter 'order_by' must be one of ['media_length', 'media_count', 'user_id', 'displayname']",
+  ],
   ["unknown dir", "dir=x", "Query parameter 'dir' must be one of ['f', 'b']"],
   ["dir spelled out", "dir=forwards", "Query parameter 'dir' must be one of ['f', 'b']"],
   ["empty dir", "dir=", "Query parameter 'dir' must be one of ['f', 'b']"],
   ["parameter without a value", "limit", "Query parameter limit must be an integer"],
-  ["search_term not UTF-8", "search_term=%C3%28", "Query parameter search_term must be a valid UTF-8 string"],
+  [
+    "search_term not UTF-8",
+    "search_term=%C3%28",
+    "Query parameter search_term must be a valid UTF-8 string",
+  ],
 ];
 
 // Integers are an optional minus and ASCII digits; everything here is something else.

@@ -28,7 +28,12 @@ const DATASET: MediaDataset = {
   ],
 };
 
-const ALICE = { user_id: "@alice:test", displayname: "Alice Liddell", media_count: 3, media_length: 300 };
+const ALICE = {
+  user_id: "@alice:test",
+  displayname: "Alice Liddell",
+  media_count: 3,
+  media_length: 300,
+};
 const BOB = { user_id: "@bob:test", displayname: "bob", media_count: 1, media_length: 500 };
 const CAROL = { user_id: "@carol:test", displayname: null, media_count: 2, media_length: 300 };
 const DAVE = { user_id: "@dave:test", displayname: null, media_count: 1, media_length: 500 };
@@ -112,11 +117,14 @@ describe.each(DATABASE_VARIANTS)("users' media statistics on $name", (variant) =
       ["media_count", "f", [EVE, BOB, DAVE, CAROL, ALICE]],
       ["media_count", "b", [ALICE, CAROL, DAVE, BOB, EVE]],
     ];
-    test.each(cases)("order_by=%s dir=%s sorts with user_id breaking ties", async (orderBy, dir, users) => {
-      const res = await get({ order_by: orderBy, dir });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ users, total: 5 });
-    });
+    test.each(cases)(
+      "order_by=%s dir=%s sorts with user_id breaking ties",
+      async (orderBy, dir, users) => {
+        const res = await get({ order_by: orderBy, dir });
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({ users, total: 5 });
+      },
+    );
 
     test("dir=b is exactly the reverse of dir=f for every order_by", async () => {
       for (const orderBy of ["user_id", "displayname", "media_length", "media_count"]) {

@@ -2,7 +2,15 @@
 // require() and import, type-checked from TypeScript, and asked a real request.
 
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { typeCheck } from "../helpers/typecheck";
@@ -17,7 +25,10 @@ const run = (file: string, args: string[] = []): string =>
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "sas-consumer-"));
   const packed = JSON.parse(
-    execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: root, encoding: "utf8" }),
+    execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], {
+      cwd: root,
+      encoding: "utf8",
+    }),
   ) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const tarball = join(project, packed[0]?.filename ?? "");
   const target = join(project, "node_modules", "synapse-admin-statistics");
@@ -59,7 +70,10 @@ const EXPORTS = [
 
 test("the tarball holds the build, the README and the license, and no tests or sources", () => {
   const listing = JSON.parse(
-    execFileSync("npm", ["pack", "--ignore-scripts", "--dry-run", "--json"], { cwd: root, encoding: "utf8" }),
+    execFileSync("npm", ["pack", "--ignore-scripts", "--dry-run", "--json"], {
+      cwd: root,
+      encoding: "utf8",
+    }),
   ) as Array<{ files: Array<{ path: string }> }>;
   const paths = listing[0]?.files.map((file) => file.path) ?? [];
   for (const expected of [
@@ -133,12 +147,29 @@ test("the unpacked package serves a request from a CommonJS app on SQLite", () =
   cpSync(join(root, "spec/package/consumer-app.cjs"), join(project, "app.cjs"));
   expect(JSON.parse(run("app.cjs"))).toEqual({
     status: 200,
-    body: { users: [{ user_id: "@a:test", displayname: null, media_count: 1, media_length: 7 }], total: 1 },
+    body: {
+      users: [{ user_id: "@a:test", displayname: null, media_count: 1, media_length: 7 }],
+      total: 1,
+    },
   });
 }, 60_000);
 
 test("the packed command runs: --version answers the package version", () => {
-  const bin = join(project, "node_modules", "synapse-admin-statistics", "dist", "lib", "cli", "main.js");
-  const version = (JSON.parse(execFileSync("cat", [join(root, "package.json")], { encoding: "utf8" })) as { version: string }).version;
-  expect(execFileSync(process.execPath, [bin, "--version"], { cwd: project, encoding: "utf8" }).trim()).toBe(version);
+  const bin = join(
+    project,
+    "node_modules",
+    "synapse-admin-statistics",
+    "dist",
+    "lib",
+    "cli",
+    "main.js",
+  );
+  const version = (
+    JSON.parse(execFileSync("cat", [join(root, "package.json")], { encoding: "utf8" })) as {
+      version: string;
+    }
+  ).version;
+  expect(
+    execFileSync(process.execPath, [bin, "--version"], { cwd: project, encoding: "utf8" }).trim(),
+  ).toBe(version);
 });

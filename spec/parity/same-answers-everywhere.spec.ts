@@ -6,7 +6,12 @@ import request from "supertest";
 import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS } from "../../fixtures";
 import type { UserMediaUsage } from "../../lib/types";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
-import { DATABASE_VARIANTS, openTestDatabase, type DatabaseVariant, type TestDatabase } from "../helpers/databases";
+import {
+  DATABASE_VARIANTS,
+  openTestDatabase,
+  type DatabaseVariant,
+  type TestDatabase,
+} from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 
 const DATASET = randomMediaDataset({ seed: 20261128, users: 120, maxMediaPerUser: 5 });
@@ -47,7 +52,10 @@ describe("same answers everywhere", () => {
       [DATABASE_VARIANTS[1], "C.UTF-8"],
       ...DATABASE_VARIANTS.slice(2).map((other) => [other, undefined] as const),
     ] as const) {
-      const database = await openTestDatabase(variant as DatabaseVariant, collation ? { collation } : {});
+      const database = await openTestDatabase(
+        variant as DatabaseVariant,
+        collation ? { collation } : {},
+      );
       await insertMediaDataset(database.admin, DATASET);
       databases.push(database);
     }
@@ -81,7 +89,8 @@ describe("same answers everywhere", () => {
     for (const database of databases) {
       const lower = JSON.parse(await fetch(database, { search_term: "émile" }));
       const upper = JSON.parse(await fetch(database, { search_term: "ÉMILE" }));
-      const names = (body: { users: UserMediaUsage[] }) => body.users.map((user) => user.displayname);
+      const names = (body: { users: UserMediaUsage[] }) =>
+        body.users.map((user) => user.displayname);
       expect(names(lower).every((name) => name === "émile")).toBe(true);
       expect(names(upper).every((name) => name === "Émile")).toBe(true);
       expect(lower.total).toBeGreaterThan(0);
@@ -90,28 +99,33 @@ describe("same answers everywhere", () => {
   });
 
   describe.each(ORDERS)("deterministic paging over ties, order_by=%s", (orderBy) => {
-    test.each(["f", "b"])("walking next_token with dir=%s returns every user exactly once", async (dir) => {
-      for (const database of databases) {
-        const seen: string[] = [];
-        let from: number | undefined = 0;
-        let total: number | undefined;
-        while (from !== undefined) {
-          const body = JSON.parse(
-            await fetch(database, { order_by: orderBy, dir, limit: "7", from: String(from) }),
+    test.each(["f", "b"])(
+      "walking next_token with dir=%s returns every user exactly once",
+      async (dir) => {
+        for (const database of databases) {
+          const seen: string[] = [];
+          let from: number | undefined = 0;
+          let total: number | undefined;
+          while (from !== undefined) {
+            const body = JSON.parse(
+              await fetch(database, { order_by: orderBy, dir, limit: "7", from: String(from) }),
+            );
+            total ??= body.total;
+            expect(body.total).toBe(total);
+            seen.push(...body.users.map((user: UserMediaUsage) => user.user_id));
+            from = body.next_token;
+          }
+          expect(seen).toHaveLength(total ?? -1);
+          expect(new Set(seen).size).toBe(seen.length);
+          expect(seen).toEqual(
+            expectedUsersMedia(DATASET, {
+              order_by: orderBy,
+              dir: dir as "f" | "b",
+              limit: 1000,
+            }).users.map((user) => user.user_id),
           );
-          total ??= body.total;
-          expect(body.total).toBe(total);
-          seen.push(...body.users.map((user: UserMediaUsage) => user.user_id));
-          from = body.next_token;
         }
-        expect(seen).toHaveLength(total ?? -1);
-        expect(new Set(seen).size).toBe(seen.length);
-        expect(seen).toEqual(
-          expectedUsersMedia(DATASET, { order_by: orderBy, dir: dir as "f" | "b", limit: 1000 }).users.map(
-            (user) => user.user_id,
-          ),
-        );
-      }
-    });
+      },
+    );
   });
 });

@@ -4,7 +4,12 @@
 
 import type { Knex } from "knex";
 import request from "supertest";
-import { insertMediaDataset, randomMediaDataset, STANDARD_TOKENS, type MediaDataset } from "../../fixtures";
+import {
+  insertMediaDataset,
+  randomMediaDataset,
+  STANDARD_TOKENS,
+  type MediaDataset,
+} from "../../fixtures";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
@@ -32,12 +37,17 @@ const QUERIES: OracleQuery[] = [
 
 const INDEX_VARIANTS: Array<[string, (knex: Knex) => Promise<void>]> = [
   ["Synapse's indexes", async () => undefined],
-  ["no users_have_local_media index", (knex) => knex.raw("DROP INDEX users_have_local_media").then(() => undefined)],
+  [
+    "no users_have_local_media index",
+    (knex) => knex.raw("DROP INDEX users_have_local_media").then(() => undefined),
+  ],
   [
     "the optional covering index",
     (knex) =>
       knex
-        .raw("CREATE INDEX media_covering ON local_media_repository (user_id, created_ts, media_length)")
+        .raw(
+          "CREATE INDEX media_covering ON local_media_repository (user_id, created_ts, media_length)",
+        )
         .then(() => undefined),
   ],
 ];
@@ -45,7 +55,11 @@ const INDEX_VARIANTS: Array<[string, (knex: Knex) => Promise<void>]> = [
 const asQuery = (query: OracleQuery): Record<string, string> =>
   Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value)]));
 
-async function expectContract(knex: Knex, dataset: MediaDataset, query: OracleQuery): Promise<void> {
+async function expectContract(
+  knex: Knex,
+  dataset: MediaDataset,
+  query: OracleQuery,
+): Promise<void> {
   const res = await request(createTestApp({ knex }))
     .get(USERS_MEDIA)
     .query(asQuery(query))

@@ -7,7 +7,13 @@
 
 import knexFactory, { type Knex } from "knex";
 import request from "supertest";
-import { addRoomSizes, exactRoomSizes, rankRooms, ROOM_TABLE_NAMES, type RoomTableName } from "../../fixtures";
+import {
+  addRoomSizes,
+  exactRoomSizes,
+  rankRooms,
+  ROOM_TABLE_NAMES,
+  type RoomTableName,
+} from "../../fixtures";
 import { createTestApp, LARGEST_ROOMS, recordingLogger, type LogRecord } from "../helpers/app";
 import { openTestDatabase, useTestDatabase, type TestDatabase } from "../helpers/databases";
 import {
@@ -36,14 +42,20 @@ async function answer(setup: Setup, estimator: "planner" | "sample"): Promise<re
     authCheck: anyAdmin,
     logger,
   });
-  const res = await request(app).get(`${LARGEST_ROOMS}?estimator=${estimator}`).set("Authorization", "Bearer any");
+  const res = await request(app)
+    .get(`${LARGEST_ROOMS}?estimator=${estimator}`)
+    .set("Authorization", "Bearer any");
   setup.records.push(...records);
   return res;
 }
 
 /** The exact per-room bytes of the given tables, as a response body. */
-async function truthBody(parts: ReadonlyArray<{ knex: Knex; tables: readonly RoomTableName[] }>): Promise<string> {
-  const sizes = await Promise.all(parts.map((part) => exactRoomSizes(part.knex, { tables: part.tables })));
+async function truthBody(
+  parts: ReadonlyArray<{ knex: Knex; tables: readonly RoomTableName[] }>,
+): Promise<string> {
+  const sizes = await Promise.all(
+    parts.map((part) => exactRoomSizes(part.knex, { tables: part.tables })),
+  );
   return roomsBody(rankRooms(addRoomSizes(...sizes)).slice(0, 10));
 }
 
@@ -54,10 +66,15 @@ const without = (...left: RoomTableName[]): RoomTableName[] =>
  * One database per scenario, `options` describing what is broken; both estimators answer 200
  * with the contribution of `contributing`, and nothing is logged.
  */
-function scenario(name: string, options: StandardRoomsOptions, contributing: {
-  planner: readonly RoomTableName[];
-  sample: readonly RoomTableName[];
-}, check?: (knex: Knex) => Promise<void>): void {
+function scenario(
+  name: string,
+  options: StandardRoomsOptions,
+  contributing: {
+    planner: readonly RoomTableName[];
+    sample: readonly RoomTableName[];
+  },
+  check?: (knex: Knex) => Promise<void>,
+): void {
   describe(name, () => {
     const db = useTestDatabase("postgres", async (knex) => {
       await standardRooms(knex, options);
@@ -69,7 +86,9 @@ function scenario(name: string, options: StandardRoomsOptions, contributing: {
       const setup: Setup = { main: db.current.knex, records: [] };
       const res = await answer(setup, "planner");
       expect(res.status).toBe(200);
-      expect(res.text).toBe(await synapsePlannerBody([{ knex: db.current.knex, tables: contributing.planner }]));
+      expect(res.text).toBe(
+        await synapsePlannerBody([{ knex: db.current.knex, tables: contributing.planner }]),
+      );
       expect(setup.records).toEqual([]);
     });
 
@@ -77,7 +96,9 @@ function scenario(name: string, options: StandardRoomsOptions, contributing: {
       const setup: Setup = { main: db.current.knex, records: [] };
       const res = await answer(setup, "sample");
       expect(res.status).toBe(200);
-      expect(res.text).toBe(await truthBody([{ knex: db.current.knex, tables: contributing.sample }]));
+      expect(res.text).toBe(
+        await truthBody([{ knex: db.current.knex, tables: contributing.sample }]),
+      );
       expect(setup.records).toEqual([]);
     });
   });
@@ -111,7 +132,9 @@ scenario(
   { planner: without("event_push_actions"), sample: ROOM_TABLE_NAMES },
   async (knex) => {
     expect(await statsOf(knex, "event_push_actions")).toEqual([]);
-    const analysed = await knex.raw("SELECT reltuples FROM pg_class WHERE oid = 'event_push_actions'::regclass");
+    const analysed = await knex.raw(
+      "SELECT reltuples FROM pg_class WHERE oid = 'event_push_actions'::regclass",
+    );
     expect(analysed.rows).toEqual([{ reltuples: 0 }]);
   },
 );
@@ -122,7 +145,8 @@ scenario(
   "room_id NULL on every row of event_edges",
   { eventEdgesRoomId: false },
   { planner: without("event_edges"), sample: ROOM_TABLE_NAMES },
-  async (knex) => expect(await statsOf(knex, "event_edges")).toEqual([{ null_frac: 1, most_common_vals: null }]),
+  async (knex) =>
+    expect(await statsOf(knex, "event_edges")).toEqual([{ null_frac: 1, most_common_vals: null }]),
 );
 
 describe("a table with no most-common values (one row per room)", () => {
@@ -143,8 +167,12 @@ describe("a table with no most-common values (one row per room)", () => {
   test("planner answers 200 with the other tables' share", async () => {
     const res = await answer({ main: db.current.knex, records: [] }, "planner");
     expect(res.status).toBe(200);
-    expect(res.text).toBe(await synapsePlannerBody([{ knex: db.current.knex, tables: ROOM_TABLE_NAMES }]));
-    const withoutIt = await synapsePlannerBody([{ knex: db.current.knex, tables: without("stream_ordering_to_exterm") }]);
+    expect(res.text).toBe(
+      await synapsePlannerBody([{ knex: db.current.knex, tables: ROOM_TABLE_NAMES }]),
+    );
+    const withoutIt = await synapsePlannerBody([
+      { knex: db.current.knex, tables: without("stream_ordering_to_exterm") },
+    ]);
     expect(res.text).toBe(withoutIt);
   });
 
@@ -167,11 +195,14 @@ describe("no room table with statistics", () => {
     expect(res.text).toBe('{"rooms":[]}');
   });
 
-  test.each(["planner", "sample"] as const)("%s answers an empty list when no room table exists", async (estimator) => {
-    const res = await answer({ main: noTables.current.knex, records: [] }, estimator);
-    expect(res.status).toBe(200);
-    expect(res.text).toBe('{"rooms":[]}');
-  });
+  test.each(["planner", "sample"] as const)(
+    "%s answers an empty list when no room table exists",
+    async (estimator) => {
+      const res = await answer({ main: noTables.current.knex, records: [] }, estimator);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('{"rooms":[]}');
+    },
+  );
 });
 
 describe("Synapse's tables in another schema, with a stale copy left in public", () => {
@@ -183,7 +214,12 @@ describe("Synapse's tables in another schema, with a stale copy left in public",
   });
   beforeAll(async () => {
     // Synapse's connection: the search_path finds its own schema first.
-    synapse = knexFactory({ client: "pg", connection: db.current.url, searchPath: ["synapse"], pool: { min: 0, max: 2 } });
+    synapse = knexFactory({
+      client: "pg",
+      connection: db.current.url,
+      searchPath: ["synapse"],
+      pool: { min: 0, max: 2 },
+    });
     await standardRooms(synapse, { seed: 7 });
   });
   afterAll(() => synapse.destroy());
@@ -191,8 +227,12 @@ describe("Synapse's tables in another schema, with a stale copy left in public",
   test("planner measures and reads the statistics of the tables the search_path finds", async () => {
     const res = await answer({ main: synapse, records: [] }, "planner");
     expect(res.status).toBe(200);
-    expect(res.text).toBe(await synapsePlannerBody([{ knex: synapse, schema: "synapse", tables: ROOM_TABLE_NAMES }]));
-    const stale = JSON.parse(await synapsePlannerBody([{ knex: synapse, schema: "public", tables: ROOM_TABLE_NAMES }])) as {
+    expect(res.text).toBe(
+      await synapsePlannerBody([{ knex: synapse, schema: "synapse", tables: ROOM_TABLE_NAMES }]),
+    );
+    const stale = JSON.parse(
+      await synapsePlannerBody([{ knex: synapse, schema: "public", tables: ROOM_TABLE_NAMES }]),
+    ) as {
       rooms: Array<{ room_id: string }>;
     };
     const listed = (res.body.rooms as Array<{ room_id: string }>).map((room) => room.room_id);
@@ -229,7 +269,10 @@ describe("a state database split off (stateKnex)", () => {
   ];
 
   test("planner adds state_groups_state from the state database to the main tables", async () => {
-    const res = await answer({ main: main.current.knex, state: state.knex, records: [] }, "planner");
+    const res = await answer(
+      { main: main.current.knex, state: state.knex, records: [] },
+      "planner",
+    );
     expect(res.status).toBe(200);
     expect(res.text).toBe(await synapsePlannerBody(parts()));
     expect(res.text).not.toContain("!stale:test");
@@ -240,10 +283,12 @@ describe("a state database split off (stateKnex)", () => {
   test("sample adds state_groups_state from the state database to the main tables", async () => {
     const res = await answer({ main: main.current.knex, state: state.knex, records: [] }, "sample");
     expect(res.status).toBe(200);
-    expect(res.text).toBe(await truthBody([
-      { knex: main.current.knex, tables: MAIN_TABLES },
-      { knex: state.knex, tables: ["state_groups_state"] },
-    ]));
+    expect(res.text).toBe(
+      await truthBody([
+        { knex: main.current.knex, tables: MAIN_TABLES },
+        { knex: state.knex, tables: ["state_groups_state"] },
+      ]),
+    );
   });
 });
 
@@ -258,7 +303,10 @@ describe("a role that may not read a room table", () => {
   beforeAll(async () => {
     role = await createTestRole(db.current.knex);
     const readable = without("event_json");
-    await db.current.knex.raw(`GRANT SELECT ON ${readable.map(() => "??").join(", ")} TO ??`, [...readable, role.name]);
+    await db.current.knex.raw(`GRANT SELECT ON ${readable.map(() => "??").join(", ")} TO ??`, [
+      ...readable,
+      role.name,
+    ]);
     limited = role.connect(db.current.url ?? "");
   });
 
@@ -284,7 +332,9 @@ describe("a role that may not read a room table", () => {
             missingPrivilege: "SELECT",
             estimator,
           },
-          message: expect.stringMatching(/leave out table public\.event_json: role \S+ lacks the SELECT privilege/),
+          message: expect.stringMatching(
+            /leave out table public\.event_json: role \S+ lacks the SELECT privilege/,
+          ),
         },
       ]);
     },
@@ -296,7 +346,11 @@ describe("a role that may not read a room table", () => {
       const setup: Setup = { main: limited, records: [] };
       const res = await answer(setup, "planner");
       expect(res.status).toBe(200);
-      expect(res.text).toBe(await synapsePlannerBody([{ knex: db.current.knex, tables: without("event_json", "events") }]));
+      expect(res.text).toBe(
+        await synapsePlannerBody([
+          { knex: db.current.knex, tables: without("event_json", "events") },
+        ]),
+      );
       expect(setup.records.map((record) => [record.details.table, record.details.reason])).toEqual([
         ["event_json", "privilege"],
         ["events", "row_security"],

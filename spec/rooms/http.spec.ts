@@ -27,11 +27,17 @@ describe("rooms endpoint on PostgreSQL", () => {
     });
 
     test("unknown token is 401 M_UNKNOWN_TOKEN", async () => {
-      expectMatrixError(await request(app()).get(LARGEST_ROOMS).set("Authorization", "Bearer nope"), 401, "M_UNKNOWN_TOKEN");
+      expectMatrixError(
+        await request(app()).get(LARGEST_ROOMS).set("Authorization", "Bearer nope"),
+        401,
+        "M_UNKNOWN_TOKEN",
+      );
     });
 
     test("expired token is 401 M_UNKNOWN_TOKEN", async () => {
-      const res = await request(app()).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.expiredAdmin}`);
+      const res = await request(app())
+        .get(LARGEST_ROOMS)
+        .set("Authorization", `Bearer ${STANDARD_TOKENS.expiredAdmin}`);
       expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
     });
 
@@ -43,7 +49,10 @@ describe("rooms endpoint on PostgreSQL", () => {
     });
 
     test("an admin gets the rooms, with CORS headers", async () => {
-      const res = await request(app()).get(LARGEST_ROOMS).set("Origin", "https://admin.example").set("Authorization", admin);
+      const res = await request(app())
+        .get(LARGEST_ROOMS)
+        .set("Origin", "https://admin.example")
+        .set("Authorization", admin);
       expect(res.status).toBe(200);
       expect(res.body.rooms).toHaveLength(10);
       expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
@@ -51,7 +60,9 @@ describe("rooms endpoint on PostgreSQL", () => {
     });
 
     test("the access_token query parameter is accepted", async () => {
-      const res = await request(app()).get(LARGEST_ROOMS).query({ access_token: STANDARD_TOKENS.admin });
+      const res = await request(app())
+        .get(LARGEST_ROOMS)
+        .query({ access_token: STANDARD_TOKENS.admin });
       expect(res.status).toBe(200);
     });
 
@@ -75,26 +86,44 @@ describe("rooms endpoint on PostgreSQL", () => {
   const app = () => createTestApp({ knex: db.current.knex });
 
   test("an unknown estimator is 400 M_INVALID_PARAM, with CORS headers", async () => {
-    const res = await request(app()).get(`${LARGEST_ROOMS}?estimator=exact`).set("Authorization", admin);
-    expectMatrixError(res, 400, "M_INVALID_PARAM", "Query parameter 'estimator' must be one of ['planner', 'sample']");
+    const res = await request(app())
+      .get(`${LARGEST_ROOMS}?estimator=exact`)
+      .set("Authorization", admin);
+    expectMatrixError(
+      res,
+      400,
+      "M_INVALID_PARAM",
+      "Query parameter 'estimator' must be one of ['planner', 'sample']",
+    );
     expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
   });
 
-  test.each(["", "Planner", "planner ", "sample%00"])("estimator=%j is 400 M_INVALID_PARAM", async (value) => {
-    const res = await request(app()).get(`${LARGEST_ROOMS}?estimator=${encodeURIComponent(value)}`).set("Authorization", admin);
-    expectMatrixError(res, 400, "M_INVALID_PARAM");
-  });
+  test.each(["", "Planner", "planner ", "sample%00"])(
+    "estimator=%j is 400 M_INVALID_PARAM",
+    async (value) => {
+      const res = await request(app())
+        .get(`${LARGEST_ROOMS}?estimator=${encodeURIComponent(value)}`)
+        .set("Authorization", admin);
+      expectMatrixError(res, 400, "M_INVALID_PARAM");
+    },
+  );
 
   test("a repeated estimator counts with its first value", async () => {
-    const first = await request(app()).get(`${LARGEST_ROOMS}?estimator=planner&estimator=bogus`).set("Authorization", admin);
+    const first = await request(app())
+      .get(`${LARGEST_ROOMS}?estimator=planner&estimator=bogus`)
+      .set("Authorization", admin);
     expect(first.status).toBe(200);
-    const bad = await request(app()).get(`${LARGEST_ROOMS}?estimator=bogus&estimator=planner`).set("Authorization", admin);
+    const bad = await request(app())
+      .get(`${LARGEST_ROOMS}?estimator=bogus&estimator=planner`)
+      .set("Authorization", admin);
     expectMatrixError(bad, 400, "M_INVALID_PARAM");
   });
 
   test("unknown parameters are ignored (admin UIs send their shared filters)", async () => {
     const plain = await request(app()).get(LARGEST_ROOMS).set("Authorization", admin);
-    const res = await request(app()).get(`${LARGEST_ROOMS}?from=0&limit=10&order_by=size&dir=b`).set("Authorization", admin);
+    const res = await request(app())
+      .get(`${LARGEST_ROOMS}?from=0&limit=10&order_by=size&dir=b`)
+      .set("Authorization", admin);
     expect(res.status).toBe(200);
     expect(res.text).toBe(plain.text);
   });
@@ -124,11 +153,16 @@ describe("rooms endpoint needs PostgreSQL for both databases", () => {
   const requiresPostgres = (res: request.Response): void =>
     expectMatrixError(res, 400, "M_UNKNOWN", "Endpoint requires using PostgreSQL");
 
-  test.each(EXPRESS_MAJORS)("SQLite as the main database is 400 M_UNKNOWN, with CORS headers (%s)", async (major) => {
-    const res = await request(createTestApp({ knex: sqlite, express: major })).get(LARGEST_ROOMS).set("Authorization", admin);
-    requiresPostgres(res);
-    expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
-  });
+  test.each(EXPRESS_MAJORS)(
+    "SQLite as the main database is 400 M_UNKNOWN, with CORS headers (%s)",
+    async (major) => {
+      const res = await request(createTestApp({ knex: sqlite, express: major }))
+        .get(LARGEST_ROOMS)
+        .set("Authorization", admin);
+      requiresPostgres(res);
+      expect(res.headers).toMatchObject(SYNAPSE_CORS_HEADERS);
+    },
+  );
 
   test("SQLite as the state database (PostgreSQL main) is 400 M_UNKNOWN", async () => {
     const res = await request(createTestApp({ knex: postgres.knex, stateKnex: sqlite }))
@@ -156,18 +190,26 @@ describe("rooms endpoint needs PostgreSQL for both databases", () => {
   });
 
   test("the PostgreSQL check comes before the parameters", async () => {
-    const res = await request(createTestApp({ knex: sqlite })).get(`${LARGEST_ROOMS}?estimator=bogus`).set("Authorization", admin);
+    const res = await request(createTestApp({ knex: sqlite }))
+      .get(`${LARGEST_ROOMS}?estimator=bogus`)
+      .set("Authorization", admin);
     requiresPostgres(res);
   });
 
   test("authentication comes before the PostgreSQL check", async () => {
     const app = createTestApp({ knex: sqlite });
     expectMatrixError(await request(app).get(LARGEST_ROOMS), 401, "M_MISSING_TOKEN");
-    expectMatrixError(await request(app).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.user}`), 403, "M_FORBIDDEN");
+    expectMatrixError(
+      await request(app).get(LARGEST_ROOMS).set("Authorization", `Bearer ${STANDARD_TOKENS.user}`),
+      403,
+      "M_FORBIDDEN",
+    );
   });
 
   test("the users' media endpoint still works on SQLite next to it", async () => {
-    const res = await request(createTestApp({ knex: sqlite })).get("/_synapse/admin/v1/statistics/users/media").set("Authorization", admin);
+    const res = await request(createTestApp({ knex: sqlite }))
+      .get("/_synapse/admin/v1/statistics/users/media")
+      .set("Authorization", admin);
     expect(res.status).toBe(200);
   });
 });

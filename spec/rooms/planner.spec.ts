@@ -5,7 +5,13 @@ import request from "supertest";
 import { seedRooms, createRoomTables, type RoomPlan } from "../../fixtures";
 import { createTestApp, LARGEST_ROOMS } from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
-import { anyAdmin, MAIN_TABLES, standardRooms, synapsePlannerBody, truncatedProduct } from "../helpers/rooms";
+import {
+  anyAdmin,
+  MAIN_TABLES,
+  standardRooms,
+  synapsePlannerBody,
+  truncatedProduct,
+} from "../helpers/rooms";
 
 const get = (app: ReturnType<typeof createTestApp>, path = LARGEST_ROOMS) =>
   request(app).get(path).set("Authorization", "Bearer any");
@@ -38,7 +44,9 @@ describe("planner estimate on heavy-tailed rooms", () => {
 
   test("sizes are JSON integers, largest first", async () => {
     const res = await get(app());
-    const sizes = (res.body.rooms as Array<{ estimated_size: unknown }>).map((room) => room.estimated_size);
+    const sizes = (res.body.rooms as Array<{ estimated_size: unknown }>).map(
+      (room) => room.estimated_size,
+    );
     for (const size of sizes) expect(Number.isSafeInteger(size)).toBe(true);
     expect([...(sizes as number[])].sort((a, b) => b - a)).toEqual(sizes);
   });
@@ -47,7 +55,20 @@ describe("planner estimate on heavy-tailed rooms", () => {
 describe("planner ties", () => {
   // Twelve rooms of exactly the same size: every room_id frequency is the same, so the top
   // ten is decided by room_id alone, in byte order (upper case before lower, '!' first).
-  const ids = ["!b:t", "!B:t", "!a:t", "!A:t", "!_:t", "!z:t", "!Z:t", "!0:t", "!9:t", "!~:t", "!m:t", "!M:t"];
+  const ids = [
+    "!b:t",
+    "!B:t",
+    "!a:t",
+    "!A:t",
+    "!_:t",
+    "!z:t",
+    "!Z:t",
+    "!0:t",
+    "!9:t",
+    "!~:t",
+    "!m:t",
+    "!M:t",
+  ];
   const plan: RoomPlan[] = ids.map((roomId) => ({ roomId, events: 500, eventBytes: 400 }));
   const db = useTestDatabase("postgres", async (knex) => {
     await createRoomTables(knex, { tables: ["events"], autovacuum: false });
@@ -58,12 +79,25 @@ describe("planner ties", () => {
   test("ties are broken by room_id in byte order, also at the cut after ten", async () => {
     const res = await get(createTestApp({ knex: db.current.knex, authCheck: anyAdmin }));
     expect(res.status).toBe(200);
-    const sizes = new Set((res.body.rooms as Array<{ estimated_size: number }>).map((room) => room.estimated_size));
-    expect(sizes.size).toBe(1);
-    expect(res.body.rooms.map((room: { room_id: string }) => room.room_id)).toEqual(
-      ["!0:t", "!9:t", "!A:t", "!B:t", "!M:t", "!Z:t", "!_:t", "!a:t", "!b:t", "!m:t"],
+    const sizes = new Set(
+      (res.body.rooms as Array<{ estimated_size: number }>).map((room) => room.estimated_size),
     );
-    expect(res.text).toBe(await synapsePlannerBody([{ knex: db.current.knex, tables: ["events"] }]));
+    expect(sizes.size).toBe(1);
+    expect(res.body.rooms.map((room: { room_id: string }) => room.room_id)).toEqual([
+      "!0:t",
+      "!9:t",
+      "!A:t",
+      "!B:t",
+      "!M:t",
+      "!Z:t",
+      "!_:t",
+      "!a:t",
+      "!b:t",
+      "!m:t",
+    ]);
+    expect(res.text).toBe(
+      await synapsePlannerBody([{ knex: db.current.knex, tables: ["events"] }]),
+    );
   });
 });
 

@@ -35,11 +35,19 @@ describe("sample estimator", () => {
       .get(path)
       .set("Authorization", "Bearer any");
   const sampleSmall = (targetRows: number) =>
-    estimateBySample(roomDatabases(db.current.knex, db.current.knex), { statementTimeoutMs: 10_000, targetRows });
+    estimateBySample(roomDatabases(db.current.knex, db.current.knex), {
+      statementTimeoutMs: 10_000,
+      targetRows,
+    });
 
   test("the data is unambiguous: the exact bytes rank heavy, chatty, medium, fourth", async () => {
     const truth = rankRooms(await exactRoomSizes(db.current.knex));
-    expect(topIds(truth, 4)).toEqual(["!heavy:test", "!chatty:test", "!medium:test", "!fourth:test"]);
+    expect(topIds(truth, 4)).toEqual([
+      "!heavy:test",
+      "!chatty:test",
+      "!medium:test",
+      "!fourth:test",
+    ]);
     // Each leader at least 20% above the next.
     for (let i = 0; i < 4; i++) {
       expect(Number(truth[i]?.bytes) / Number(truth[i + 1]?.bytes)).toBeGreaterThan(1.2);
@@ -52,7 +60,9 @@ describe("sample estimator", () => {
     expect(topIds(res.body.rooms)).toEqual(["!heavy:test", "!chatty:test", "!medium:test"]);
     // This little data is read whole (under 30,000 rows a table): the estimate is exact.
     const truth = rankRooms(await exactRoomSizes(db.current.knex)).slice(0, 10);
-    expect(res.body.rooms).toEqual(truth.map((room) => ({ room_id: room.roomId, estimated_size: Number(room.bytes) })));
+    expect(res.body.rooms).toEqual(
+      truth.map((room) => ({ room_id: room.roomId, estimated_size: Number(room.bytes) })),
+    );
   });
 
   test("the planner, counting rows, puts chatty first: what the sample is for", async () => {
@@ -78,7 +88,9 @@ describe("sample estimator", () => {
     const bySample = await get(`${LARGEST_ROOMS}?estimator=sample`);
     expect((await get(LARGEST_ROOMS, { roomsEstimator: "sample" })).text).toBe(bySample.text);
     const byPlanner = await get(LARGEST_ROOMS);
-    expect((await get(`${LARGEST_ROOMS}?estimator=planner`, { roomsEstimator: "sample" })).text).toBe(byPlanner.text);
+    expect(
+      (await get(`${LARGEST_ROOMS}?estimator=planner`, { roomsEstimator: "sample" })).text,
+    ).toBe(byPlanner.text);
   });
 
   describe("after the largest room is purged, without ANALYZE", () => {
@@ -94,7 +106,11 @@ describe("sample estimator", () => {
     });
 
     test("a real page sample also ranks the new true top 3 in order", async () => {
-      expect(topIds((await sampleSmall(3_000)).rooms)).toEqual(["!chatty:test", "!medium:test", "!fourth:test"]);
+      expect(topIds((await sampleSmall(3_000)).rooms)).toEqual([
+        "!chatty:test",
+        "!medium:test",
+        "!fourth:test",
+      ]);
     });
 
     test("planner still lists the purged room, as Synapse does until the next ANALYZE", async () => {
@@ -118,7 +134,12 @@ describe("sample estimator time limit", () => {
     try {
       const started = Date.now();
       const res = await request(
-        createTestApp({ knex: db.current.knex, authCheck: anyAdmin, logger, sampleStatementTimeoutMs: 300 }),
+        createTestApp({
+          knex: db.current.knex,
+          authCheck: anyAdmin,
+          logger,
+          sampleStatementTimeoutMs: 300,
+        }),
       )
         .get(`${LARGEST_ROOMS}?estimator=sample`)
         .set("Authorization", "Bearer any");
@@ -131,15 +152,24 @@ describe("sample estimator time limit", () => {
     expect(records).toHaveLength(1);
     expect(records[0]?.level).toBe("error");
     expect(records[0]?.message).toMatch(/sampleStatementTimeoutMs/);
-    expect(records[0]?.details).toMatchObject({ option: "sampleStatementTimeoutMs", timeoutMs: 300 });
+    expect(records[0]?.details).toMatchObject({
+      option: "sampleStatementTimeoutMs",
+      timeoutMs: 300,
+    });
   });
 
   test("columns with odd names are quoted, and their bytes counted", async () => {
     const app = createTestApp({ knex: db.current.knex, authCheck: anyAdmin });
-    const before = await request(app).get(`${LARGEST_ROOMS}?estimator=sample`).set("Authorization", "Bearer any");
-    await db.current.knex.raw(`ALTER TABLE events ADD COLUMN "we""ird; col" text DEFAULT repeat('x', 500)`);
+    const before = await request(app)
+      .get(`${LARGEST_ROOMS}?estimator=sample`)
+      .set("Authorization", "Bearer any");
+    await db.current.knex.raw(
+      `ALTER TABLE events ADD COLUMN "we""ird; col" text DEFAULT repeat('x', 500)`,
+    );
     try {
-      const after = await request(app).get(`${LARGEST_ROOMS}?estimator=sample`).set("Authorization", "Bearer any");
+      const after = await request(app)
+        .get(`${LARGEST_ROOMS}?estimator=sample`)
+        .set("Authorization", "Bearer any");
       expect(after.status).toBe(200);
       // The new column makes events' rows heavier, shifting shares towards the rooms with most events.
       expect(after.text).not.toBe(before.text);
@@ -149,13 +179,17 @@ describe("sample estimator time limit", () => {
   });
 
   test("the timeout ends with the estimate: the connection's own setting is untouched", async () => {
-    const res = await request(createTestApp({ knex: db.current.knex, authCheck: anyAdmin, sampleStatementTimeoutMs: 300 }))
+    const res = await request(
+      createTestApp({ knex: db.current.knex, authCheck: anyAdmin, sampleStatementTimeoutMs: 300 }),
+    )
       .get(`${LARGEST_ROOMS}?estimator=sample`)
       .set("Authorization", "Bearer any");
     expect(res.status).toBe(200);
     // The pool has at most a few connections; every one of them must be back to no timeout.
     const settings = await Promise.all(
-      Array.from({ length: 4 }, () => db.current.knex.raw("SELECT current_setting('statement_timeout') AS value")),
+      Array.from({ length: 4 }, () =>
+        db.current.knex.raw("SELECT current_setting('statement_timeout') AS value"),
+      ),
     );
     for (const setting of settings) expect(setting.rows[0].value).toBe("0");
   });

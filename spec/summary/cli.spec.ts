@@ -5,8 +5,17 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
-import { createSynapseSchema, insertMediaDataset, openSqlite, randomMediaDataset } from "../../fixtures";
-import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE, uninstallMediaUsageSummary } from "../../lib";
+import {
+  createSynapseSchema,
+  insertMediaDataset,
+  openSqlite,
+  randomMediaDataset,
+} from "../../fixtures";
+import {
+  detectMediaUsageSummary,
+  MEDIA_USAGE_SUMMARY_TABLE,
+  uninstallMediaUsageSummary,
+} from "../../lib";
 import { SUMMARY_TRIGGERS } from "../../lib/summary/names";
 import { runCliToEnd } from "../helpers/cli";
 import { openTestDatabase, type TestDatabase } from "../helpers/databases";
@@ -57,19 +66,36 @@ describe.each(["sqlite", "postgres"] as const)("summary commands on %s", (kind) 
 
     const install = runCliToEnd(["summary", "install", "--database", target.location]);
     expect(install).toMatchObject({ status: 0, stderr: "" });
-    expect(install.stdout).toMatch(new RegExp(`^Installed the per-user media summary on .*: ${expected.length} users, ${media} media \\(\\d+\\.\\d s\\)`));
+    expect(install.stdout).toMatch(
+      new RegExp(
+        `^Installed the per-user media summary on .*: ${expected.length} users, ${media} media \\(\\d+\\.\\d s\\)`,
+      ),
+    );
     expect(await detectMediaUsageSummary(target.knex)).toBe(true);
 
     const clean = runCliToEnd(["summary", "verify", "--database", target.location]);
-    expect(clean).toMatchObject({ status: 0, stderr: "", stdout: "The per-user media summary matches local_media_repository.\n" });
+    expect(clean).toMatchObject({
+      status: 0,
+      stderr: "",
+      stdout: "The per-user media summary matches local_media_repository.\n",
+    });
 
     const [victim] = expected;
-    await target.knex(MEDIA_USAGE_SUMMARY_TABLE).where("user_id", victim?.user_id).update({ media_count: 999 });
-    await target.knex(MEDIA_USAGE_SUMMARY_TABLE).insert({ user_id: "@ghost:test", media_count: 1, media_length: 5 });
+    await target
+      .knex(MEDIA_USAGE_SUMMARY_TABLE)
+      .where("user_id", victim?.user_id)
+      .update({ media_count: 999 });
+    await target
+      .knex(MEDIA_USAGE_SUMMARY_TABLE)
+      .insert({ user_id: "@ghost:test", media_count: 1, media_length: 5 });
     const drifted = runCliToEnd(["summary", "verify", "--database", target.location]);
     expect(drifted.status).toBe(1);
     expect(drifted.stdout).toContain("differs from local_media_repository for 2 users:");
-    expect(drifted.stdout).toMatch(new RegExp(`${victim?.user_id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +${victim?.media_count} media, ${victim?.media_length} bytes +999 media, ${victim?.media_length} bytes`));
+    expect(drifted.stdout).toMatch(
+      new RegExp(
+        `${victim?.user_id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +${victim?.media_count} media, ${victim?.media_length} bytes +999 media, ${victim?.media_length} bytes`,
+      ),
+    );
     expect(drifted.stdout).toMatch(/@ghost:test +\(no row\) +1 media, 5 bytes/);
     expect(drifted.stdout).toContain("summary uninstall`, then `summary install`");
     expect(oneLine(drifted.stderr)).toEqual([
@@ -78,7 +104,9 @@ describe.each(["sqlite", "postgres"] as const)("summary commands on %s", (kind) 
 
     const uninstall = runCliToEnd(["summary", "uninstall", "--database", target.location]);
     expect(uninstall).toMatchObject({ status: 0, stderr: "" });
-    expect(uninstall.stdout).toMatch(/^Removed the per-user media summary from .*: .*sas_user_media_usage_after_insert.*\.\n$/);
+    expect(uninstall.stdout).toMatch(
+      /^Removed the per-user media summary from .*: .*sas_user_media_usage_after_insert.*\.\n$/,
+    );
     expect(await detectMediaUsageSummary(target.knex)).toBe(false);
   });
 });
@@ -96,20 +124,26 @@ describe("summary commands, the other outcomes (on SQLite)", () => {
     const twice = runCliToEnd(["summary", "install"], env);
     expect(twice.status).toBe(1);
     expect(oneLine(twice.stderr)).toEqual([
-      expect.stringMatching(/^synapse-admin-statistics: the per-user media summary is already installed \(found .*\); uninstall it first/),
+      expect.stringMatching(
+        /^synapse-admin-statistics: the per-user media summary is already installed \(found .*\); uninstall it first/,
+      ),
     ]);
 
     await target.knex.raw(`DROP TRIGGER ${SUMMARY_TRIGGERS.delete}`);
     const stale = runCliToEnd(["summary", "verify"], env);
     expect(stale.status).toBe(1);
     expect(stale.stdout).toContain(`Missing or disabled triggers: ${SUMMARY_TRIGGERS.delete}.`);
-    expect(oneLine(stale.stderr)).toEqual(["synapse-admin-statistics: the summary's triggers are missing: it is stale"]);
+    expect(oneLine(stale.stderr)).toEqual([
+      "synapse-admin-statistics: the summary's triggers are missing: it is stale",
+    ]);
 
     await uninstallMediaUsageSummary(target.knex);
     const notInstalled = runCliToEnd(["summary", "verify"], env);
     expect(notInstalled.status).toBe(1);
     expect(oneLine(notInstalled.stderr)).toEqual([
-      expect.stringMatching(/^synapse-admin-statistics: no per-user media summary is installed on /),
+      expect.stringMatching(
+        /^synapse-admin-statistics: no per-user media summary is installed on /,
+      ),
     ]);
   });
 });
@@ -130,7 +164,9 @@ describe("summary usage errors", () => {
       const file = join(dir, "missing.db");
       const result = runCliToEnd(["summary", "install", "--database", file]);
       expect(result.status).toBe(1);
-      expect(oneLine(result.stderr)).toEqual([`synapse-admin-statistics: cannot open SQLite database ${file}: no such writable file`]);
+      expect(oneLine(result.stderr)).toEqual([
+        `synapse-admin-statistics: cannot open SQLite database ${file}: no such writable file`,
+      ]);
       expect(existsSync(file)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -138,7 +174,12 @@ describe("summary usage errors", () => {
   });
 
   test("an unreachable PostgreSQL is one line, with the password masked", () => {
-    const result = runCliToEnd(["summary", "verify", "--database", "postgres://stats:hunter2@127.0.0.1:1/synapse"]);
+    const result = runCliToEnd([
+      "summary",
+      "verify",
+      "--database",
+      "postgres://stats:hunter2@127.0.0.1:1/synapse",
+    ]);
     expect(result.status).toBe(1);
     expect(oneLine(result.stderr)).toEqual([
       "synapse-admin-statistics: cannot connect to postgres://stats:***@127.0.0.1:1/synapse: connection refused (is PostgreSQL running there?)",

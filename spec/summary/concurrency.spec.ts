@@ -25,13 +25,18 @@ interface Tally {
 }
 
 /** One change, chosen at random, as SQL both databases run. */
-function randomChange(random: () => number, worker: number, sequence: number): { sql: string; bindings: Array<string | number | null> } {
+function randomChange(
+  random: () => number,
+  worker: number,
+  sequence: number,
+): { sql: string; bindings: Array<string | number | null> } {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const user = pick(USERS);
   const other = pick([...USERS, null]);
   const length = random() < 0.15 ? null : Math.floor(random() * 10_000);
   const id = `w${worker}-${sequence}`;
-  const firstOf = "(SELECT media_id FROM local_media_repository WHERE user_id = ? ORDER BY media_id LIMIT 1)";
+  const firstOf =
+    "(SELECT media_id FROM local_media_repository WHERE user_id = ? ORDER BY media_id LIMIT 1)";
   const choice = random();
   if (choice < 0.3) {
     return {
@@ -45,10 +50,18 @@ function randomChange(random: () => number, worker: number, sequence: number): {
       bindings: [`${id}a`, user, length, `${id}b`, other, 7],
     };
   }
-  if (choice < 0.55) return { sql: `DELETE FROM local_media_repository WHERE media_id = ${firstOf}`, bindings: [user] };
-  if (choice < 0.62) return { sql: "DELETE FROM local_media_repository WHERE user_id = ?", bindings: [user] };
+  if (choice < 0.55)
+    return {
+      sql: `DELETE FROM local_media_repository WHERE media_id = ${firstOf}`,
+      bindings: [user],
+    };
+  if (choice < 0.62)
+    return { sql: "DELETE FROM local_media_repository WHERE user_id = ?", bindings: [user] };
   if (choice < 0.75) {
-    return { sql: `UPDATE local_media_repository SET user_id = ? WHERE media_id = ${firstOf}`, bindings: [other, user] };
+    return {
+      sql: `UPDATE local_media_repository SET user_id = ? WHERE media_id = ${firstOf}`,
+      bindings: [other, user],
+    };
   }
   if (choice < 0.8) {
     return {
@@ -57,12 +70,21 @@ function randomChange(random: () => number, worker: number, sequence: number): {
     };
   }
   if (choice < 0.9) {
-    return { sql: `UPDATE local_media_repository SET media_length = ? WHERE media_id = ${firstOf}`, bindings: [length, user] };
+    return {
+      sql: `UPDATE local_media_repository SET media_length = ? WHERE media_id = ${firstOf}`,
+      bindings: [length, user],
+    };
   }
   if (choice < 0.95) {
-    return { sql: "UPDATE local_media_repository SET user_id = ?, media_length = media_length + 1 WHERE user_id = ?", bindings: [other, user] };
+    return {
+      sql: "UPDATE local_media_repository SET user_id = ?, media_length = media_length + 1 WHERE user_id = ?",
+      bindings: [other, user],
+    };
   }
-  return { sql: "UPDATE local_media_repository SET last_access_ts = ? WHERE user_id = ?", bindings: [sequence, user] };
+  return {
+    sql: "UPDATE local_media_repository SET last_access_ts = ? WHERE user_id = ?",
+    bindings: [sequence, user],
+  };
 }
 
 /** Errors after which Synapse runs the transaction again: serialization failures, deadlocks, a busy SQLite. */
@@ -122,7 +144,10 @@ function openWriters(kind: DatabaseKind, location: string, count: number): Knex[
       openPostgres(location, {
         min: 0,
         max: count,
-        afterCreate: (connection: Connection, done: (error: Error | null, connection: unknown) => void) =>
+        afterCreate: (
+          connection: Connection,
+          done: (error: Error | null, connection: unknown) => void,
+        ) =>
           connection.query("SET synchronous_commit = off", (error) => {
             if (error) return done(error, connection);
             connection.query("SET deadlock_timeout = '20ms'", () => done(null, connection));
@@ -138,8 +163,10 @@ function openWriters(kind: DatabaseKind, location: string, count: number): Knex[
       pool: {
         min: 1,
         max: 1,
-        afterCreate: (connection: { exec(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null) => void) =>
-          connection.exec("PRAGMA busy_timeout = 10000;", done),
+        afterCreate: (
+          connection: { exec(sql: string, done: (error: Error | null) => void): void },
+          done: (error: Error | null) => void,
+        ) => connection.exec("PRAGMA busy_timeout = 10000;", done),
       },
     }),
   );
@@ -147,55 +174,73 @@ function openWriters(kind: DatabaseKind, location: string, count: number): Knex[
 
 const WRITERS: Record<DatabaseKind, number> = { postgres: 6, sqlite: 4 };
 
-describe.each(["sqlite", "postgres"] as const)("the summary under concurrent writers on %s", (kind) => {
-  let location: string;
-  let setup: Knex;
-  let cleanup: () => Promise<void>;
-  beforeAll(async () => {
-    if (kind === "postgres") {
-      const database = await openTestDatabase("postgres", { schema: true });
-      location = database.url ?? "";
-      setup = database.knex;
-      cleanup = () => database.close();
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), "sas-summary-"));
-      location = join(dir, "homeserver.db");
-      setup = knexFactory({ client: "sqlite3", connection: { filename: location }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-      await setup.raw("PRAGMA journal_mode = WAL");
-      await createSynapseSchema(setup);
-      cleanup = async () => {
-        await setup.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
-    await insertMedia(
-      setup,
-      Array.from({ length: 40 }, (_, i) => ({ media_id: `seed${i}`, user_id: USERS[i % USERS.length] ?? null, media_length: i, created_ts: 1 })),
-    );
-    await installMediaUsageSummary(setup);
-  });
-  afterAll(() => cleanup());
-
-  test(`${WRITERS[kind]} writers changing media of the same users at once leave the summary equal to the aggregate`, async () => {
-    const writers = openWriters(kind, location, WRITERS[kind]);
-    const tally: Tally = { statements: 0, transactions: 0, retries: 0, emptied: 0 };
-    try {
-      const deadline = Date.now() + RUN_MS;
-      // allSettled: a failing writer must not leave the others running into closed pools.
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: WRITERS[kind] }, (_, worker) =>
-          runWorker(kind, writers[worker % writers.length] as Knex, worker, deadline, tally),
-        ),
+describe.each(["sqlite", "postgres"] as const)(
+  "the summary under concurrent writers on %s",
+  (kind) => {
+    let location: string;
+    let setup: Knex;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      if (kind === "postgres") {
+        const database = await openTestDatabase("postgres", { schema: true });
+        location = database.url ?? "";
+        setup = database.knex;
+        cleanup = () => database.close();
+      } else {
+        const dir = mkdtempSync(join(tmpdir(), "sas-summary-"));
+        location = join(dir, "homeserver.db");
+        setup = knexFactory({
+          client: "sqlite3",
+          connection: { filename: location },
+          useNullAsDefault: true,
+          pool: { min: 1, max: 1 },
+        });
+        await setup.raw("PRAGMA journal_mode = WAL");
+        await createSynapseSchema(setup);
+        cleanup = async () => {
+          await setup.destroy();
+          rmSync(dir, { recursive: true, force: true });
+        };
+      }
+      await insertMedia(
+        setup,
+        Array.from({ length: 40 }, (_, i) => ({
+          media_id: `seed${i}`,
+          user_id: USERS[i % USERS.length] ?? null,
+          media_length: i,
+          created_ts: 1,
+        })),
       );
-      for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
-    } finally {
-      await Promise.all(writers.map((writer) => writer.destroy()));
-    }
+      await installMediaUsageSummary(setup);
+    });
+    afterAll(() => cleanup());
 
-    expect(tally.transactions).toBeGreaterThan(100);
-    expect(tally.emptied).toBeGreaterThan(5);
-    const report = await verifyMediaUsageSummary(setup);
-    expect(report).toMatchObject({ installed: true, triggersPresent: true, drift: [], driftedUsers: 0 });
-    expect(await summaryRows(setup)).toEqual(await expectedSummaryRows(setup));
-  }, 30_000);
-});
+    test(`${WRITERS[kind]} writers changing media of the same users at once leave the summary equal to the aggregate`, async () => {
+      const writers = openWriters(kind, location, WRITERS[kind]);
+      const tally: Tally = { statements: 0, transactions: 0, retries: 0, emptied: 0 };
+      try {
+        const deadline = Date.now() + RUN_MS;
+        // allSettled: a failing writer must not leave the others running into closed pools.
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: WRITERS[kind] }, (_, worker) =>
+            runWorker(kind, writers[worker % writers.length] as Knex, worker, deadline, tally),
+          ),
+        );
+        for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+      } finally {
+        await Promise.all(writers.map((writer) => writer.destroy()));
+      }
+
+      expect(tally.transactions).toBeGreaterThan(100);
+      expect(tally.emptied).toBeGreaterThan(5);
+      const report = await verifyMediaUsageSummary(setup);
+      expect(report).toMatchObject({
+        installed: true,
+        triggersPresent: true,
+        drift: [],
+        driftedUsers: 0,
+      });
+      expect(await summaryRows(setup)).toEqual(await expectedSummaryRows(setup));
+    }, 30_000);
+  },
+);

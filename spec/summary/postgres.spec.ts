@@ -29,7 +29,11 @@ describe("the summary on a PostgreSQL database that is not C-collated", () => {
 
   test("user IDs and both sort indexes compare by bytes, so byte-order sorts walk the indexes", async () => {
     const { knex } = db.current;
-    await insertMedia(knex, [media("a", "@b:test"), media("b", "@B:test"), media("c", "@a:test", 20)]);
+    await insertMedia(knex, [
+      media("a", "@b:test"),
+      media("b", "@B:test"),
+      media("c", "@a:test", 20),
+    ]);
     await installMediaUsageSummary(knex);
 
     const collations = await knex.raw<{ rows: Array<{ name: string; collation: string }> }>(
@@ -67,7 +71,11 @@ describe("the summary on a PostgreSQL database that is not C-collated", () => {
       }
     });
     const rows = await knex(MEDIA_USAGE_SUMMARY_TABLE).select("user_id").orderBy("user_id");
-    expect(rows.map((row: { user_id: string }) => row.user_id)).toEqual(["@B:test", "@a:test", "@b:test"]);
+    expect(rows.map((row: { user_id: string }) => row.user_id)).toEqual([
+      "@B:test",
+      "@a:test",
+      "@b:test",
+    ]);
   });
 });
 
@@ -87,7 +95,9 @@ describe("the summary on PostgreSQL", () => {
       [MEDIA_USAGE_SUMMARY_TABLE],
     );
     expect(result.rows[0]?.options.sort()).toEqual(
-      Object.entries(SUMMARY_STORAGE_PARAMETERS).map(([name, value]) => `${name}=${value}`).sort(),
+      Object.entries(SUMMARY_STORAGE_PARAMETERS)
+        .map(([name, value]) => `${name}=${value}`)
+        .sort(),
     );
   });
 
@@ -106,7 +116,11 @@ describe("the summary on PostgreSQL", () => {
     await writer.commit();
 
     expect(await install).toEqual({ users: 1, media: 2 });
-    expect(await summaryRowOf(knex, "@late:test")).toEqual({ user_id: "@late:test", media_count: 2, media_length: 12 });
+    expect(await summaryRowOf(knex, "@late:test")).toEqual({
+      user_id: "@late:test",
+      media_count: 2,
+      media_length: 12,
+    });
     await insertMedia(knex, [media("after", "@late:test", 1)]);
     expect((await verifyMediaUsageSummary(knex)).driftedUsers).toBe(0);
     expect(await summaryRowOf(knex, "@late:test")).toMatchObject({ media_count: 3 });
@@ -116,7 +130,9 @@ describe("the summary on PostgreSQL", () => {
     await installMediaUsageSummary(knex);
     await knex.raw(`ALTER TABLE local_media_repository DISABLE TRIGGER ${SUMMARY_TRIGGERS.insert}`);
     expect(await detectMediaUsageSummary(knex)).toBe(false);
-    expect((await verifyMediaUsageSummary(knex)).missingTriggers).toEqual([SUMMARY_TRIGGERS.insert]);
+    expect((await verifyMediaUsageSummary(knex)).missingTriggers).toEqual([
+      SUMMARY_TRIGGERS.insert,
+    ]);
     await knex.raw(`ALTER TABLE local_media_repository ENABLE TRIGGER ${SUMMARY_TRIGGERS.insert}`);
     expect(await detectMediaUsageSummary(knex)).toBe(true);
   });
@@ -153,12 +169,16 @@ describe("the summary and PostgreSQL roles", () => {
     knex = database.knex;
     for (const role of Object.values(roles)) {
       await knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-      await knex.raw(`GRANT CONNECT ON DATABASE ${new URL(database.url ?? "").pathname.slice(1)} TO ${role}`);
+      await knex.raw(
+        `GRANT CONNECT ON DATABASE ${new URL(database.url ?? "").pathname.slice(1)} TO ${role}`,
+      );
       await knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
     }
     // Synapse's role owns its tables; another role may write media, a third only reads.
     await knex.raw(`ALTER TABLE local_media_repository OWNER TO ${roles.owner}`);
-    await knex.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON local_media_repository TO ${roles.writer}`);
+    await knex.raw(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON local_media_repository TO ${roles.writer}`,
+    );
     await knex.raw(`GRANT SELECT ON local_media_repository TO ${roles.reader}`);
   });
   afterAll(async () => {
@@ -199,8 +219,14 @@ describe("the summary and PostgreSQL roles", () => {
       await insertMedia(asOwner, [media("o1", "@u:test", 3)]);
       await insertMedia(asWriter, [media("w1", "@u:test", 4)]);
       await asWriter("local_media_repository").where("media_id", "o1").delete();
-      await asWriter.raw("UPDATE local_media_repository SET media_length = 40 WHERE media_id = 'w1'");
-      expect(await summaryRowOf(asReader, "@u:test")).toEqual({ user_id: "@u:test", media_count: 1, media_length: 40 });
+      await asWriter.raw(
+        "UPDATE local_media_repository SET media_length = 40 WHERE media_id = 'w1'",
+      );
+      expect(await summaryRowOf(asReader, "@u:test")).toEqual({
+        user_id: "@u:test",
+        media_count: 1,
+        media_length: 40,
+      });
       expect(await detectMediaUsageSummary(asReader)).toBe(true);
       // A role that may not read the summary must not be told to use it.
       expect(await detectMediaUsageSummary(asStranger)).toBe(false);
@@ -208,7 +234,12 @@ describe("the summary and PostgreSQL roles", () => {
       await uninstallMediaUsageSummary(asOwner);
       expect(await detectMediaUsageSummary(knex)).toBe(false);
     } finally {
-      await Promise.all([asOwner.destroy(), asWriter.destroy(), asReader.destroy(), asStranger.destroy()]);
+      await Promise.all([
+        asOwner.destroy(),
+        asWriter.destroy(),
+        asReader.destroy(),
+        asStranger.destroy(),
+      ]);
     }
   });
 
@@ -220,14 +251,20 @@ describe("the summary and PostgreSQL roles", () => {
     try {
       await expect(installMediaUsageSummary(asStranger)).rejects.toMatchObject({
         reason: "not-permitted",
-        message: expect.stringMatching(/^must be .*: install as the owner of local_media_repository \(sas_owner_\w+\) or as a superuser$/),
+        message: expect.stringMatching(
+          /^must be .*: install as the owner of local_media_repository \(sas_owner_\w+\) or as a superuser$/,
+        ),
       });
-      expect(await knex.raw("SELECT to_regclass(?) AS present", [MEDIA_USAGE_SUMMARY_TABLE])).toMatchObject({
+      expect(
+        await knex.raw("SELECT to_regclass(?) AS present", [MEDIA_USAGE_SUMMARY_TABLE]),
+      ).toMatchObject({
         rows: [{ present: null }],
       });
     } finally {
       await asStranger.destroy();
-      await knex.raw(`REVOKE SELECT, UPDATE, TRIGGER ON local_media_repository FROM ${roles.stranger}`);
+      await knex.raw(
+        `REVOKE SELECT, UPDATE, TRIGGER ON local_media_repository FROM ${roles.stranger}`,
+      );
       await knex.raw(`REVOKE CREATE ON SCHEMA public FROM ${roles.stranger}`);
     }
   });

@@ -5,7 +5,9 @@ import { describeError } from "../../lib/logger";
 describe("describeError", () => {
   test("keeps only what follows knex's query prefix", () => {
     const error = Object.assign(
-      new Error("select * from access_tokens where token = 'syt_secret' - relation \"users\" does not exist"),
+      new Error(
+        "select * from access_tokens where token = 'syt_secret' - relation \"users\" does not exist",
+      ),
       { code: "42P01" },
     );
     expect(describeError(error)).toEqual({

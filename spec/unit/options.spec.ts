@@ -24,22 +24,74 @@ describe("router options", () => {
     ["options missing", undefined, /options must be an object/],
     ["knex missing", { authCheck }, /option "knex" is required/],
     ["knex not a knex instance", { knex: {}, authCheck }, /option "knex" must be a knex instance/],
-    ["knex a connection string", { knex: "postgres://x", authCheck }, /option "knex" must be a knex instance/],
+    [
+      "knex a connection string",
+      { knex: "postgres://x", authCheck },
+      /option "knex" must be a knex instance/,
+    ],
     ["authCheck missing", { knex }, /option "authCheck" is required/],
-    ["authCheck not a function", { knex, authCheck: "admin" }, /option "authCheck" must be a function/],
-    ["stateKnex not a knex instance", { knex, authCheck, stateKnex: 5 }, /option "stateKnex" must be a knex instance/],
+    [
+      "authCheck not a function",
+      { knex, authCheck: "admin" },
+      /option "authCheck" must be a function/,
+    ],
+    [
+      "stateKnex not a knex instance",
+      { knex, authCheck, stateKnex: 5 },
+      /option "stateKnex" must be a knex instance/,
+    ],
     ["cors not a boolean", { knex, authCheck, cors: "yes" }, /option "cors" must be a boolean/],
-    ["logger without methods", { knex, authCheck, logger: { log() {} } }, /option "logger" must have error, warn and info/],
+    [
+      "logger without methods",
+      { knex, authCheck, logger: { log() {} } },
+      /option "logger" must have error, warn and info/,
+    ],
     ["an unknown option", { knex, authCheck, corsOrigin: "*" }, /unknown option "corsOrigin"/],
-    ["roomsEstimator not an estimator", { knex, authCheck, roomsEstimator: "exact" }, /option "roomsEstimator" must be "planner" or "sample"/],
-    ["roomsEstimator not a string", { knex, authCheck, roomsEstimator: 1 }, /option "roomsEstimator" must be "planner" or "sample"/],
-    ["sampleStatementTimeoutMs zero", { knex, authCheck, sampleStatementTimeoutMs: 0 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
-    ["sampleStatementTimeoutMs negative", { knex, authCheck, sampleStatementTimeoutMs: -5 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
-    ["sampleStatementTimeoutMs fractional", { knex, authCheck, sampleStatementTimeoutMs: 1.5 }, /option "sampleStatementTimeoutMs" must be a positive integer/],
-    ["sampleStatementTimeoutMs a string", { knex, authCheck, sampleStatementTimeoutMs: "1000" }, /option "sampleStatementTimeoutMs" must be a positive integer/],
-    ["sampleStatementTimeoutMs beyond PostgreSQL's limit", { knex, authCheck, sampleStatementTimeoutMs: 2 ** 31 }, /option "sampleStatementTimeoutMs".*at most 2147483647/],
-    ["a MySQL knex", { knex: fakeKnex("mysql", "mysql2"), authCheck }, /must use PostgreSQL \(pg\) or SQLite.*not mysql\/mysql2/],
-    ["a CockroachDB knex", { knex: fakeKnex("postgresql", "cockroachdb"), authCheck }, /not postgresql\/cockroachdb/],
+    [
+      "roomsEstimator not an estimator",
+      { knex, authCheck, roomsEstimator: "exact" },
+      /option "roomsEstimator" must be "planner" or "sample"/,
+    ],
+    [
+      "roomsEstimator not a string",
+      { knex, authCheck, roomsEstimator: 1 },
+      /option "roomsEstimator" must be "planner" or "sample"/,
+    ],
+    [
+      "sampleStatementTimeoutMs zero",
+      { knex, authCheck, sampleStatementTimeoutMs: 0 },
+      /option "sampleStatementTimeoutMs" must be a positive integer/,
+    ],
+    [
+      "sampleStatementTimeoutMs negative",
+      { knex, authCheck, sampleStatementTimeoutMs: -5 },
+      /option "sampleStatementTimeoutMs" must be a positive integer/,
+    ],
+    [
+      "sampleStatementTimeoutMs fractional",
+      { knex, authCheck, sampleStatementTimeoutMs: 1.5 },
+      /option "sampleStatementTimeoutMs" must be a positive integer/,
+    ],
+    [
+      "sampleStatementTimeoutMs a string",
+      { knex, authCheck, sampleStatementTimeoutMs: "1000" },
+      /option "sampleStatementTimeoutMs" must be a positive integer/,
+    ],
+    [
+      "sampleStatementTimeoutMs beyond PostgreSQL's limit",
+      { knex, authCheck, sampleStatementTimeoutMs: 2 ** 31 },
+      /option "sampleStatementTimeoutMs".*at most 2147483647/,
+    ],
+    [
+      "a MySQL knex",
+      { knex: fakeKnex("mysql", "mysql2"), authCheck },
+      /must use PostgreSQL \(pg\) or SQLite.*not mysql\/mysql2/,
+    ],
+    [
+      "a CockroachDB knex",
+      { knex: fakeKnex("postgresql", "cockroachdb"), authCheck },
+      /not postgresql\/cockroachdb/,
+    ],
   ])("%s throws a TypeError naming it", (_name, options, message) => {
     expect(create(options)).toThrow(TypeError);
     expect(create(options)).toThrow(message);
