@@ -1,4 +1,5 @@
-// Every error the router can answer with, declared once: status, errcode and default message.
+// Every error the router can answer with, declared once: status, errcode and default message;
+// and the one kind of failure that is only logged, never shown.
 
 /** The Matrix error codes this package answers with. */
 export const Errcode = {
@@ -61,3 +62,15 @@ export const methodNotAllowed = (): MatrixError =>
 /** The one body a client sees for anything unexpected; the detail goes to the log only. */
 export const internalError = (): MatrixError =>
   new MatrixError(500, Errcode.UNKNOWN, "Internal server error");
+
+/** An unexpected failure with a message for the log; the client only ever sees the generic 500. */
+export class InternalFailure extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = "InternalFailure";
+  }
+}

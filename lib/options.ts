@@ -3,13 +3,13 @@
 
 import type { Knex } from "knex";
 import { consoleLogger, type Logger } from "./logger";
-import { describeClient, detectDialect, type Dialect } from "./storage/dialect";
+import { describeClient, detectDialect, isKnexInstance, type Dialect } from "./dialect";
 import type { AuthCheck, RoomsEstimator, StatisticsRouterOptions } from "./types";
 
-/** The options with every default filled in and every value checked. */
 /** How long the sample estimate of the largest rooms may run, unless told otherwise. */
 export const DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS = 10_000;
 
+/** The options with every default filled in and every value checked. */
 export interface ResolvedOptions {
   knex: Knex;
   dialect: Dialect;
@@ -102,8 +102,7 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
 }
 
 function requireKnex(name: string, value: unknown): asserts value is Knex {
-  const client = (value as { client?: unknown } | null)?.client;
-  if (typeof value !== "function" || typeof client !== "object" || client === null) {
+  if (!isKnexInstance(value)) {
     throw new TypeError(`createStatisticsRouter: option "${name}" must be a knex instance`);
   }
 }

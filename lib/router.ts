@@ -10,7 +10,7 @@ import { sendError, sendJson } from "./http/respond";
 import { largestRoomsStatistics } from "./endpoints/rooms";
 import { usersMediaStatistics } from "./endpoints/users-media";
 import { resolveOptions, type ResolvedOptions } from "./options";
-import { isPostgres } from "./storage/dialect";
+import { isPostgres } from "./dialect";
 import { createRoomsStore } from "./storage/rooms-store";
 import { createUsersMediaStore } from "./storage/users-media-store";
 import type { StatisticsRouterOptions } from "./types";

@@ -1,6 +1,7 @@
 // An authCheck over Synapse's own tables, for apps that share Synapse's database.
 
 import type { Knex } from "knex";
+import { isKnexInstance } from "./dialect";
 import { findAccessTokenOwner } from "./storage/access-tokens";
 import type { AuthCheck } from "./types";
 
@@ -10,7 +11,7 @@ import type { AuthCheck } from "./types";
  * `null`. An admin's "login as user" token acts as the user it impersonates, as in Synapse.
  */
 export function synapseAccessTokenAuth(db: Knex, now: () => number = Date.now): AuthCheck {
-  if (typeof db !== "function" || typeof (db as { client?: unknown }).client !== "object") {
+  if (!isKnexInstance(db)) {
     throw new TypeError("synapseAccessTokenAuth: the argument must be a knex instance");
   }
   return async (accessToken) => {

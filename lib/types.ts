@@ -63,6 +63,9 @@ export interface StatisticsRouterOptions {
   sampleStatementTimeoutMs?: number;
 }
 
+/** The columns `GET /v1/statistics/users/media` sorts by (`order_by`). */
+export type UsersMediaOrder = "user_id" | "displayname" | "media_length" | "media_count";
+
 /** One row of the users' media statistics. */
 export interface UserMediaUsage {
   user_id: string;

@@ -1,8 +1,7 @@
 // GET /v1/statistics/database/rooms: PostgreSQL check, parameters, estimate, warnings, body.
 
-import { requiresPostgres } from "../errors";
+import { InternalFailure, requiresPostgres } from "../errors";
 import type { RawQuery } from "../http/query-string";
-import { InternalFailure } from "../http/respond";
 import type { Logger } from "../logger";
 import { parseRoomsQuery } from "../params/rooms";
 import { SampleTimeoutError } from "../storage/rooms-sample";

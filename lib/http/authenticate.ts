@@ -2,11 +2,10 @@
 // before any parameter is read, so a 401/403 always wins over a 400.
 
 import type { Request } from "express";
-import { notServerAdmin, unknownToken } from "../errors";
+import { InternalFailure, notServerAdmin, unknownToken } from "../errors";
 import type { AuthCheck, Requester } from "../types";
 import { extractAccessToken } from "./access-token";
 import type { RawQuery } from "./query-string";
-import { InternalFailure } from "./respond";
 
 /**
  * The admin who sent the request. `onToken` learns the token as soon as it is found, so that

@@ -3,7 +3,7 @@
 
 import type { ServerResponse } from "node:http";
 import { describeError, type Logger } from "../logger";
-import { internalError, MatrixError } from "../errors";
+import { internalError, InternalFailure, MatrixError } from "../errors";
 
 /** Sends a JSON body: compact, UTF-8, never cached (admin data changes and is private). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -13,18 +13,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.setHeader("Content-Length", Buffer.byteLength(payload));
   res.setHeader("Cache-Control", "no-cache, no-store, must-revalidate");
   res.end(payload);
-}
-
-/** An unexpected failure with a message for the log; the client only ever sees the generic 500. */
-export class InternalFailure extends Error {
-  constructor(
-    message: string,
-    readonly details: Record<string, unknown> = {},
-    readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = "InternalFailure";
-  }
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type { JSONSchemaType } from "ajv";
 import type { RawQuery } from "../http/query-string";
-import type { UsersMediaOrder } from "../storage/users-media";
+import type { UsersMediaOrder } from "../types";
 import { ajv } from "./ajv";
 import { parseQuery, type RuleMessages } from "./parse";
 

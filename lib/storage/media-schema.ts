@@ -3,7 +3,7 @@
 // compares text by byte order (Synapse's own requirement) or needs `COLLATE "C"` for it.
 
 import type { Knex } from "knex";
-import type { Dialect } from "./dialect";
+import type { Dialect } from "../dialect";
 
 export interface MediaSchema {
   /** How a media row finds its profile: by full user ID, or (before 1.85) by localpart. */

@@ -3,7 +3,7 @@
 // transaction with the per-room totals of the state database carried into the main one.
 
 import type { Knex } from "knex";
-import { toInteger } from "./users-media";
+import { toInteger } from "../sql";
 import {
   LARGEST_ROOMS_LIMIT,
   MAIN_ROOM_TABLES,

@@ -1,14 +1,15 @@
 // The users' media storage for one database: learns its schema and notices the opt-in
-// per-user summary on first use, looks again every minute, and serves pages from the summary
-// when it can.
+// per-user summary on first use, looks again every minute, and chooses for each request the
+// statement shape that measured fastest for it (all shapes give the same answer).
 
 import type { Knex } from "knex";
+import type { Dialect } from "../dialect";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
-import type { Dialect } from "./dialect";
-import { probeMediaSchema } from "./media-schema";
+import { probeMediaSchema, type MediaSchema } from "./media-schema";
 import {
-  getUsersMediaPage,
   hasTimeWindow,
+  inSnapshot,
+  UsersMediaQuery,
   type UsersMediaFilter,
   type UsersMediaPage,
 } from "./users-media";
@@ -24,6 +25,17 @@ export interface UsersMediaStore {
  */
 export const RECHECK_MS = 60_000;
 
+/**
+ * Up to this page size, the first-page shape aggregates only the page's users; beyond it,
+ * aggregating everything once is cheaper than that many index walks.
+ */
+const PAGE_BY_UPLOADER_MAX_LIMIT = 1000;
+/**
+ * Up to this many users matching a search, their media are aggregated through the index;
+ * more, and one scan of the whole table with the search applied per row is cheaper.
+ */
+const SEARCH_CANDIDATE_MAX = 2000;
+
 export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaStore {
   const schema = cachedFor(RECHECK_MS, () => probeMediaSchema(db, dialect));
   // A failed check (database down) is not a finding: the media table is asked instead.
@@ -34,19 +46,56 @@ export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaSto
       const current = await schema.get();
       // The summary has no timestamps: time windows always read the media table.
       if (!hasTimeWindow(filter) && (await summary.get())) {
+        const query = new UsersMediaQuery(dialect, current, filter);
         try {
-          return await getUsersMediaPage(db, dialect, current, filter, {
-            kind: "summary",
-            table: MEDIA_USAGE_SUMMARY_TABLE,
-          });
+          return await query.run(db, query.summaryStatement(MEDIA_USAGE_SUMMARY_TABLE));
         } catch (error) {
           // Uninstalled since the last check? Then the media table answers; else it failed.
           if (await summary.refresh()) throw error;
         }
       }
-      return getUsersMediaPage(db, dialect, current, filter);
+      return pageFromMedia(db, dialect, current, filter);
     },
   };
+}
+
+/**
+ * One page of users with their media count and bytes, and the number of users over all pages,
+ * aggregated from the media table. Ties in the sort column are broken by user ID in the same
+ * direction, so paging is stable.
+ */
+export async function pageFromMedia(
+  db: Knex,
+  dialect: Dialect,
+  schema: MediaSchema,
+  filter: UsersMediaFilter,
+): Promise<UsersMediaPage> {
+  const query = new UsersMediaQuery(dialect, schema, filter);
+  if (!schema.userIndex) {
+    // No index on user_id to walk: every shape below would read the table once per user.
+    return query.run(db, query.aggregateStatement("search-per-row"));
+  }
+  if (
+    filter.searchTerm === undefined &&
+    !hasTimeWindow(filter) &&
+    filter.orderBy === "user_id" &&
+    filter.limit <= PAGE_BY_UPLOADER_MAX_LIMIT
+  ) {
+    return query.run(db, query.pageByUploaderStatement());
+  }
+  if (filter.searchTerm !== undefined) {
+    // Two statements over one snapshot: who matches, then their media.
+    return inSnapshot(db, dialect, async (trx) => {
+      const matching = await query.rows<{ user_id: string }>(
+        trx,
+        query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1),
+      );
+      return matching.length <= SEARCH_CANDIDATE_MAX
+        ? query.run(trx, query.aggregateStatement(matching.map((row) => row.user_id)))
+        : query.run(trx, query.aggregateStatement("search-per-row"));
+    });
+  }
+  return query.run(db, query.aggregateStatement("search-per-row"));
 }
 
 /**

@@ -3,10 +3,10 @@
 // dialect differences sit in `dialectSql` below.
 
 import type { Knex } from "knex";
-import type { Dialect } from "./dialect";
+import type { Dialect } from "../dialect";
+import { knexRunner, toInteger, type SqlValue } from "../sql";
+import type { UserMediaUsage, UsersMediaOrder } from "../types";
 import type { MediaSchema } from "./media-schema";
-
-export type UsersMediaOrder = "user_id" | "displayname" | "media_length" | "media_count";
 
 export interface UsersMediaFilter {
   /** Offset into the sorted list. */
@@ -22,24 +22,14 @@ export interface UsersMediaFilter {
   searchTerm: string | undefined;
 }
 
-export interface UserMediaRow {
-  user_id: string;
-  displayname: string | null;
-  media_count: number;
-  media_length: number;
-}
-
 export interface UsersMediaPage {
-  users: UserMediaRow[];
+  users: UserMediaUsage[];
   total: number;
 }
 
 /** Whether the request bounds `created_ts` (from_ts 0 means no lower bound, as in Synapse). */
 export const hasTimeWindow = (filter: UsersMediaFilter): boolean =>
   filter.fromTs > 0 || filter.untilTs !== undefined;
-
-/** Where per-user counts come from: the media rows, or the opt-in per-user summary table. */
-export type UsageSource = { kind: "media" } | { kind: "summary"; table: string };
 
 interface DialectSql {
   /** The localpart of a full user ID `@local:server`: after the sigil, up to the first colon. */
@@ -120,18 +110,7 @@ const LIKE_ESCAPE = "!";
 const literalLikePattern = (term: string): string =>
   `%${asciiLower(term).replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
 
-/**
- * Up to this page size, the first-page shape below aggregates only the page's users; beyond
- * it, aggregating everything once is cheaper than that many index walks.
- */
-const PAGE_BY_UPLOADER_MAX_LIMIT = 1000;
-/**
- * Up to this many users matching a search, their media are aggregated through the index;
- * more, and one scan of the whole table with the search applied per row is cheaper.
- */
-const SEARCH_CANDIDATE_MAX = 2000;
-
-type Binding = string | number | string[];
+type Binding = SqlValue;
 
 /** A statement's text and its bindings, bound in the order their `?` appear in the text. */
 class Statement {
@@ -156,53 +135,8 @@ interface PageShape {
   paged: boolean;
 }
 
-/**
- * One page of users with their media count and bytes, and the number of users over all pages.
- * Ties in the sort column are broken by user ID in the same direction, so paging is stable.
- */
-export async function getUsersMediaPage(
-  db: Knex,
-  dialect: Dialect,
-  schema: MediaSchema,
-  filter: UsersMediaFilter,
-  source: UsageSource = { kind: "media" },
-): Promise<UsersMediaPage> {
-  const query = new UsersMediaQuery(dialect, schema, filter);
-  const windowed = hasTimeWindow(filter);
-
-  if (source.kind === "summary" && !windowed) {
-    return query.run(db, query.summaryStatement(source.table));
-  }
-  if (!schema.userIndex) {
-    // No index on user_id to walk: every shape below would read the table once per user.
-    return query.run(db, query.aggregateStatement("search-per-row"));
-  }
-  if (
-    filter.searchTerm === undefined &&
-    !windowed &&
-    filter.orderBy === "user_id" &&
-    filter.limit <= PAGE_BY_UPLOADER_MAX_LIMIT
-  ) {
-    return query.run(db, query.pageByUploaderStatement());
-  }
-  if (filter.searchTerm !== undefined) {
-    // Two statements over one snapshot: who matches, then their media.
-    return inSnapshot(db, dialect, async (trx) => {
-      const matching = await rawRows<{ user_id: string }>(
-        trx,
-        dialect,
-        query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1),
-      );
-      return matching.length <= SEARCH_CANDIDATE_MAX
-        ? query.run(trx, query.aggregateStatement(matching.map((row) => row.user_id)))
-        : query.run(trx, query.aggregateStatement("search-per-row"));
-    });
-  }
-  return query.run(db, query.aggregateStatement("search-per-row"));
-}
-
-/** Builds the statements of one request. */
-class UsersMediaQuery {
+/** Builds and runs the statements of one request; the store chooses which. */
+export class UsersMediaQuery {
   private readonly sql: DialectSql;
 
   constructor(
@@ -215,9 +149,9 @@ class UsersMediaQuery {
 
   /** Runs a page statement: its first row carries the total, even when the page is empty. */
   async run(db: Knex, statement: Statement): Promise<UsersMediaPage> {
-    const rows = await rawRows<PageRow>(db, this.dialect, statement);
+    const rows = await this.rows<PageRow>(db, statement);
     const total = rows.length > 0 ? toInteger(rows[0]?.total) : 0;
-    const users: UserMediaRow[] = [];
+    const users: UserMediaUsage[] = [];
     for (const row of rows) {
       if (row.user_id === null) continue;
       users.push({
@@ -228,6 +162,11 @@ class UsersMediaQuery {
       });
     }
     return { users, total };
+  }
+
+  /** The rows of one of this request's statements. */
+  rows<Row>(db: Knex, statement: Statement): Promise<Row[]> {
+    return knexRunner(db, this.dialect).rows<Row>(statement.text, statement.bindings);
   }
 
   /**
@@ -431,7 +370,7 @@ interface PageRow {
 }
 
 /** Runs `work` in one read-only transaction, so that its statements see one snapshot. */
-async function inSnapshot<T>(
+export async function inSnapshot<T>(
   db: Knex,
   dialect: Dialect,
   work: (trx: Knex.Transaction) => Promise<T>,
@@ -441,32 +380,4 @@ async function inSnapshot<T>(
       await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return work(trx);
   });
-}
-
-/** The rows of a raw statement, whichever shape the driver returns them in. */
-export async function rawRows<Row>(
-  db: Knex,
-  dialect: Dialect,
-  statement: Statement | string,
-  bindings: Binding[] = [],
-): Promise<Row[]> {
-  const [text, values] =
-    typeof statement === "string" ? [statement, bindings] : [statement.text, statement.bindings];
-  const result: unknown = await db.raw(text, values as Knex.RawBinding[]);
-  // node-pg answers a result object; the SQLite drivers answer the rows themselves.
-  return dialect === "postgres" ? (result as { rows: Row[] }).rows : (result as Row[]);
-}
-
-/**
- * A count or byte total as a JSON integer. node-pg returns COUNT and SUM (bigint, numeric)
- * as strings so as not to lose precision; a value beyond 2^53 is reported rather than
- * silently rounded.
- */
-export function toInteger(value: number | string | bigint | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  const number = Number(value);
-  if (!Number.isSafeInteger(number)) {
-    throw new RangeError(`database returned ${typeof value} that is not a safe integer`);
-  }
-  return number;
 }

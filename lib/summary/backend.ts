@@ -2,7 +2,7 @@
 // summary's presence, and the little they share; the public functions pick one by dialect.
 
 import type { Knex } from "knex";
-import type { SqlRunner } from "./sql";
+import type { SqlRunner } from "../sql";
 
 export interface SummaryState {
   /** local_media_repository exists. */

@@ -1,7 +1,7 @@
 // Compares the summary with a fresh aggregate of the media table, in one statement (so over one
 // snapshot): the users whose row is missing, extra or wrong, the first few of them in full.
 
-import type { SqlRunner } from "./sql";
+import type { SqlRunner } from "../sql";
 
 export interface MediaUsageTotals {
   count: number;

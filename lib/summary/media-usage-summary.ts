@@ -4,12 +4,12 @@
 // the CLI's `summary` commands, and the router finds it (detectMediaUsageSummary).
 
 import type { Knex } from "knex";
-import { describeClient, detectDialect } from "../storage/dialect";
+import { describeClient, detectDialect } from "../dialect";
 import type { InstallCounts, SummaryBackend } from "./backend";
 import { findDrift, type MediaUsageDrift } from "./drift";
 import { MediaUsageSummaryError, noMediaTable } from "./errors";
 import { postgresSummary } from "./postgres-summary";
-import { knexRunner } from "./sql";
+import { knexRunner } from "../sql";
 import { sqliteSummary } from "./sqlite-summary";
 
 export { MEDIA_USAGE_SUMMARY_TABLE } from "./names";

@@ -20,7 +20,7 @@ import {
   SUMMARY_PRIMARY_KEY,
   SUMMARY_TRIGGERS,
 } from "./names";
-import { inPostgresTransaction, knexRunner, type SqlRunner } from "./sql";
+import { inPostgresTransaction, knexRunner, type SqlRunner } from "../sql";
 
 /**
  * Per-table autovacuum settings of the summary. Every upload rewrites its uploader's row, and

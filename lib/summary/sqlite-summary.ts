@@ -17,7 +17,7 @@ import {
   SUMMARY_TRIGGERS,
 } from "./names";
 import { alreadyInstalled, noMediaTable } from "./errors";
-import { inSqliteImmediateTransaction, knexRunner, type SqlRunner } from "./sql";
+import { inSqliteImmediateTransaction, knexRunner, type SqlRunner } from "../sql";
 
 const OBJECTS = [MEDIA_USAGE_SUMMARY_TABLE, ...Object.values(SUMMARY_INDEXES), ...SQLITE_TRIGGERS];
 const NAMES = { summary: MEDIA_USAGE_SUMMARY_TABLE, media: MEDIA_TABLE };

@@ -20,8 +20,8 @@ import { silentLogger } from "../../lib/logger";
 import { startCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
+import { USERS_MEDIA } from "../helpers/paths";
 
-const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
 const DATASET = randomMediaDataset({ seed: 77, users: 25 });
 
 describe("read-only sessions", () => {

@@ -21,8 +21,8 @@ import {
 import { runCliToEnd, startCli, type RunningCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
+import { USERS_MEDIA } from "../helpers/paths";
 
-const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
 const DATASET = randomMediaDataset({ seed: 4, users: 30 });
 
 async function seed(knex: Knex): Promise<void> {

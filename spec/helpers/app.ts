@@ -11,8 +11,7 @@ import { captureLog } from "./test-run";
 export type ExpressMajor = "express5" | "express4";
 export const EXPRESS_MAJORS: readonly ExpressMajor[] = ["express5", "express4"];
 
-export const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
-export const LARGEST_ROOMS = "/_synapse/admin/v1/statistics/database/rooms";
+export { LARGEST_ROOMS, USERS_MEDIA } from "./paths";
 
 export interface TestAppOptions extends Partial<StatisticsRouterOptions> {
   knex: Knex;

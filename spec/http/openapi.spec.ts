@@ -12,12 +12,12 @@ import { roomsQuerySchema } from "../../lib/params/rooms";
 import { usersMediaQuerySchema } from "../../lib/params/users-media";
 import { createTestApp } from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
+import { LARGEST_ROOMS, USERS_MEDIA } from "../helpers/paths";
 
 interface Operation {
   parameters: Array<{ name: string; in: string; schema: Record<string, unknown> }>;
 }
 const document = buildOpenApiDocument() as { paths: Record<string, { get: Operation }> };
-const USERS_MEDIA = "/_synapse/admin/v1/statistics/users/media";
 
 test("the OpenAPI document is valid OpenAPI 3.1", () => {
   const dir = mkdtempSync(join(tmpdir(), "sas-openapi-"));
@@ -45,7 +45,7 @@ const ENDPOINTS = [
   { path: USERS_MEDIA, schema: usersMediaQuerySchema, database: "sqlite" },
   // The rooms endpoint refuses SQLite before reading parameters: PostgreSQL it is.
   {
-    path: "/_synapse/admin/v1/statistics/database/rooms",
+    path: LARGEST_ROOMS,
     schema: roomsQuerySchema,
     database: "postgres",
   },

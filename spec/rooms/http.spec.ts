@@ -5,7 +5,7 @@
 import type { Knex } from "knex";
 import request from "supertest";
 import { createRoomTables, STANDARD_TOKENS } from "../../fixtures";
-import { createTestApp, EXPRESS_MAJORS, LARGEST_ROOMS } from "../helpers/app";
+import { createTestApp, EXPRESS_MAJORS, LARGEST_ROOMS, USERS_MEDIA } from "../helpers/app";
 import { openTestDatabase, useTestDatabase, type TestDatabase } from "../helpers/databases";
 import { standardRooms } from "../helpers/rooms";
 import { expectMatrixError, SYNAPSE_CORS_HEADERS } from "../helpers/matrix";
@@ -208,7 +208,7 @@ describe("rooms endpoint needs PostgreSQL for both databases", () => {
 
   test("the users' media endpoint still works on SQLite next to it", async () => {
     const res = await request(createTestApp({ knex: sqlite }))
-      .get("/_synapse/admin/v1/statistics/users/media")
+      .get(USERS_MEDIA)
       .set("Authorization", admin);
     expect(res.status).toBe(200);
   });

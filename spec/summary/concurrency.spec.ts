@@ -8,7 +8,7 @@ import { join } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { createSynapseSchema, insertMedia, openPostgres, seededRandom } from "../../fixtures";
 import { installMediaUsageSummary, verifyMediaUsageSummary } from "../../lib";
-import { inSqliteImmediateTransaction, knexRunner, type SqlRunner } from "../../lib/summary/sql";
+import { inSqliteImmediateTransaction, knexRunner, type SqlRunner } from "../../lib/sql";
 import { openTestDatabase, type DatabaseKind } from "../helpers/databases";
 import { expectedSummaryRows, summaryRows } from "../helpers/media-usage";
 

@@ -3,7 +3,7 @@
 import type { Knex } from "knex";
 import { openSqlite } from "../../fixtures";
 import { createStatisticsRouter } from "../../lib";
-import { detectDialect } from "../../lib/storage/dialect";
+import { detectDialect } from "../../lib/dialect";
 import type { StatisticsRouterOptions } from "../../lib/types";
 
 const fakeKnex = (dialect: string, driverName: string): Knex =>

@@ -1,8 +1,8 @@
-// How the summary's modules run SQL: rows from a raw statement on either driver, inside a
-// PostgreSQL transaction, or inside a SQLite transaction that takes the write lock at BEGIN.
+// How the package runs SQL on either driver: rows from a raw statement, counts as JSON
+// integers, and the transactions the summary needs (PostgreSQL, or SQLite BEGIN IMMEDIATE).
 
 import type { Knex } from "knex";
-import type { Dialect } from "../storage/dialect";
+import type { Dialect } from "./dialect";
 
 /** A bound value: PostgreSQL also takes arrays (for `= ANY(?)`). */
 export type SqlValue = string | number | boolean | null | readonly string[];
@@ -67,4 +67,18 @@ export async function inSqliteImmediateTransaction<T>(
   } finally {
     await db.client.releaseConnection(connection);
   }
+}
+
+/**
+ * A count or byte total as a JSON integer. node-pg returns COUNT and SUM (bigint, numeric)
+ * as strings so as not to lose precision; a value beyond 2^53 is reported rather than
+ * silently rounded.
+ */
+export function toInteger(value: number | string | bigint | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) {
+    throw new RangeError(`database returned ${typeof value} that is not a safe integer`);
+  }
+  return number;
 }

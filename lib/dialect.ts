@@ -30,3 +30,9 @@ export function describeClient(db: Knex): string {
 
 export const isPostgres = (db: Knex): boolean => detectDialect(db) === "postgres";
 export const isSqlite = (db: Knex): boolean => detectDialect(db) === "sqlite";
+
+/** Whether a value is a knex instance: a function carrying its client. */
+export function isKnexInstance(value: unknown): value is Knex {
+  const client = (value as { client?: unknown } | null)?.client;
+  return typeof value === "function" && typeof client === "object" && client !== null;
+}
