@@ -1,24 +1,8 @@
 // The OpenAPI 3.1 document of the endpoints, built from the same JSON schemas that validate the
 // parameters, so the document cannot describe a parameter the router does not read.
 
-import { STATISTICS_PATHS } from "./router";
-import { roomsQuerySchema } from "./params/rooms";
-import { usersMediaQuerySchema } from "./params/users-media";
-import {
-  largestRoomsResponseSchema,
-  matrixErrorSchema,
-  usersMediaResponseSchema,
-} from "./responses";
-
-interface ParameterSchema {
-  type: string;
-  description?: string;
-  [keyword: string]: unknown;
-}
-
-interface QuerySchemaLike {
-  properties: Record<string, ParameterSchema>;
-}
+import { SYNAPSE_ENDPOINTS, type EndpointContract } from "./endpoints";
+import { matrixErrorSchema } from "./responses";
 
 export interface OpenApiOptions {
   /** Where the router is mounted. Default: `/_synapse/admin`. */
@@ -28,7 +12,7 @@ export interface OpenApiOptions {
 }
 
 /** OpenAPI query parameters from an endpoint's parameter schema. */
-function queryParameters(schema: QuerySchemaLike): object[] {
+function queryParameters(schema: EndpointContract["querySchema"]): object[] {
   return Object.entries(schema.properties).map(([name, property]) => {
     const { description, nullable: _nullable, ...rest } = property;
     // A `$data` rule (until_ts > from_ts) is ajv's extension, not JSON Schema: its description
@@ -57,6 +41,7 @@ const ERROR_RESPONSES = {
 /** The OpenAPI 3.1 document describing the router's endpoints under `mountPath`. */
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
   const mount = options.mountPath ?? "/_synapse/admin";
+  const endpoints = SYNAPSE_ENDPOINTS.map((endpoint) => endpoint.contract);
   return {
     openapi: "3.1.0",
     info: {
@@ -78,49 +63,33 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       },
       schemas: {
         MatrixError: matrixErrorSchema,
-        UsersMediaResponse: usersMediaResponseSchema,
-        LargestRoomsResponse: largestRoomsResponseSchema,
+        ...Object.fromEntries(
+          endpoints.map(({ response }) => [response.name, response.schema] as const),
+        ),
       },
     },
-    paths: {
-      [`${mount}${STATISTICS_PATHS.usersMedia}`]: {
-        get: {
-          operationId: "getUsersMediaStatistics",
-          summary: "Users' count and bytes of uploaded local media",
-          parameters: queryParameters(usersMediaQuerySchema as QuerySchemaLike),
-          responses: {
-            "200": {
-              description: "One page of users, and the total over all pages",
-              content: {
-                "application/json": { schema: { $ref: "#/components/schemas/UsersMediaResponse" } },
-              },
-            },
-            "400": errorResponse("M_INVALID_PARAM: a parameter breaks its rule"),
-            ...ERROR_RESPONSES,
+    paths: Object.fromEntries(
+      endpoints.map((endpoint) => [`${mount}${endpoint.path}`, { get: operation(endpoint) }]),
+    ),
+  };
+}
+
+function operation(endpoint: EndpointContract): object {
+  return {
+    operationId: endpoint.operationId,
+    summary: endpoint.summary,
+    parameters: queryParameters(endpoint.querySchema),
+    responses: {
+      "200": {
+        description: endpoint.response.description,
+        content: {
+          "application/json": {
+            schema: { $ref: `#/components/schemas/${endpoint.response.name}` },
           },
         },
       },
-      [`${mount}${STATISTICS_PATHS.largestRooms}`]: {
-        get: {
-          operationId: "getLargestRooms",
-          summary: "The 10 rooms estimated to take the most database space (PostgreSQL only)",
-          parameters: queryParameters(roomsQuerySchema as QuerySchemaLike),
-          responses: {
-            "200": {
-              description: "At most 10 rooms, largest first",
-              content: {
-                "application/json": {
-                  schema: { $ref: "#/components/schemas/LargestRoomsResponse" },
-                },
-              },
-            },
-            "400": errorResponse(
-              'M_UNKNOWN "Endpoint requires using PostgreSQL" on SQLite, or M_INVALID_PARAM for a bad estimator',
-            ),
-            ...ERROR_RESPONSES,
-          },
-        },
-      },
+      "400": errorResponse(endpoint.badRequest),
+      ...ERROR_RESPONSES,
     },
   };
 }

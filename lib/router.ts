@@ -2,26 +2,22 @@
 // CORS, admin check and error shaping.
 
 import { Router, type Request, type Response } from "express";
+import { SYNAPSE_ENDPOINTS, type EndpointHandler } from "./endpoints";
+import { largestRoomsEndpoint } from "./endpoints/rooms";
+import { usersMediaEndpoint } from "./endpoints/users-media";
 import { methodNotAllowed } from "./errors";
 import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
-import { rawQueryOf, type RawQuery } from "./http/query-string";
+import { rawQueryOf } from "./http/query-string";
 import { sendError, sendJson } from "./http/respond";
-import { largestRoomsStatistics } from "./endpoints/rooms";
-import { usersMediaStatistics } from "./endpoints/users-media";
 import { resolveOptions, type ResolvedOptions } from "./options";
-import { isPostgres } from "./dialect";
-import { createRoomsStore } from "./storage/rooms-store";
-import { createUsersMediaStore } from "./storage/users-media-store";
 import type { StatisticsRouterOptions } from "./types";
 
 /** The paths the router serves, relative to where it is mounted (normally `/_synapse/admin`). */
 export const STATISTICS_PATHS = {
-  usersMedia: "/v1/statistics/users/media",
-  largestRooms: "/v1/statistics/database/rooms",
+  usersMedia: usersMediaEndpoint.contract.path,
+  largestRooms: largestRoomsEndpoint.contract.path,
 } as const;
-
-type Endpoint = (query: RawQuery) => Promise<unknown>;
 
 /**
  * An express Router serving the Synapse admin statistics endpoints. Mount it at
@@ -29,31 +25,18 @@ type Endpoint = (query: RawQuery) => Promise<unknown>;
  */
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
-  const usersMediaStore = createUsersMediaStore(resolved.knex, resolved.dialect);
-  const largestRooms = {
-    // CockroachDB and the like say `postgresql` too; they are not what the estimate reads.
-    postgres: isPostgres(resolved.knex) && isPostgres(resolved.stateKnex),
-    store: createRoomsStore(resolved.knex, resolved.stateKnex, {
-      sampleStatementTimeoutMs: resolved.sampleStatementTimeoutMs,
-    }),
-    defaultEstimator: resolved.roomsEstimator,
-    logger: resolved.logger,
-  };
-  const endpoints: Record<string, Endpoint> = {
-    [STATISTICS_PATHS.usersMedia]: (query) => usersMediaStatistics(query, usersMediaStore),
-    [STATISTICS_PATHS.largestRooms]: (query) => largestRoomsStatistics(query, largestRooms),
-  };
 
   // Synapse's paths are exact: no trailing slash, no other case.
   const router = Router({ caseSensitive: true, strict: true });
-  for (const [path, endpoint] of Object.entries(endpoints)) {
-    router.all(path, (req, res, next) => {
+  for (const endpoint of SYNAPSE_ENDPOINTS) {
+    const handler = endpoint.createHandler(resolved);
+    router.all(endpoint.contract.path, (req, res, next) => {
       if (resolved.cors) setCorsHeaders(res);
       switch (req.method) {
         case "GET":
         case "HEAD":
           // serve() answers every error itself; should even that fail, cut the connection.
-          serve(req, res, endpoint, resolved).catch(() => res.destroy());
+          serve(req, res, handler, resolved).catch(() => res.destroy());
           return;
         case "OPTIONS":
           // A preflight carries no token; when the host does CORS itself, it answers.
@@ -77,14 +60,20 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
 async function serve(
   req: Request,
   res: Response,
-  endpoint: Endpoint,
+  handler: EndpointHandler,
   resolved: ResolvedOptions,
 ): Promise<void> {
   const secrets: string[] = [];
+  // The client may leave before its answer is ready: whatever still runs for it can stop.
+  const abandoned = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) abandoned.abort();
+  };
+  res.once("close", onClose);
   try {
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
-    sendJson(res, 200, await endpoint(query));
+    sendJson(res, 200, await handler(query, { signal: abandoned.signal }));
   } catch (error) {
     sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
   }

@@ -3,13 +3,44 @@
 import { InternalFailure, requiresPostgres } from "../errors";
 import type { RawQuery } from "../http/query-string";
 import type { Logger } from "../logger";
-import { parseRoomsQuery } from "../params/rooms";
+import { isPostgres } from "../dialect";
+import { parseRoomsQuery, roomsQuerySchema } from "../params/rooms";
+import { largestRoomsResponseSchema } from "../responses";
 import { SampleTimeoutError } from "../storage/rooms-sample";
-import type { RoomsStore } from "../storage/rooms-store";
+import { createRoomsStore, type RoomsStore } from "../storage/rooms-store";
 import type { HiddenTable } from "../storage/rooms-tables";
 import type { LargestRoomsResponse, RoomsEstimator } from "../types";
+import type { Endpoint } from "./endpoint";
 
-export interface LargestRoomsContext {
+export const largestRoomsEndpoint: Endpoint = {
+  contract: {
+    path: "/v1/statistics/database/rooms",
+    operationId: "getLargestRooms",
+    summary: "The 10 rooms estimated to take the most database space (PostgreSQL only)",
+    querySchema: roomsQuerySchema,
+    response: {
+      name: "LargestRoomsResponse",
+      schema: largestRoomsResponseSchema,
+      description: "At most 10 rooms, largest first",
+    },
+    badRequest:
+      'M_UNKNOWN "Endpoint requires using PostgreSQL" on SQLite, or M_INVALID_PARAM for a bad estimator',
+  },
+  createHandler(options) {
+    const context: LargestRoomsContext = {
+      // CockroachDB and the like say `postgresql` too; they are not what the estimate reads.
+      postgres: isPostgres(options.knex) && isPostgres(options.stateKnex),
+      store: createRoomsStore(options.knex, options.stateKnex, {
+        sampleStatementTimeoutMs: options.sampleStatementTimeoutMs,
+      }),
+      defaultEstimator: options.roomsEstimator,
+      logger: options.logger,
+    };
+    return (query) => largestRoomsStatistics(query, context);
+  },
+};
+
+interface LargestRoomsContext {
   /** Whether the main and the state database are both real PostgreSQL. */
   postgres: boolean;
   store: RoomsStore;
@@ -18,7 +49,7 @@ export interface LargestRoomsContext {
   logger: Logger;
 }
 
-export async function largestRoomsStatistics(
+async function largestRoomsStatistics(
   query: RawQuery,
   context: LargestRoomsContext,
 ): Promise<LargestRoomsResponse> {
