@@ -26,12 +26,20 @@ export interface MatrixErrorBody {
 export class MatrixError extends Error {
   readonly status: number;
   readonly errcode: Errcode;
+  /** Response headers that belong to this answer, such as `Retry-After` on a 503. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, errcode: Errcode, error: string) {
+  constructor(
+    status: number,
+    errcode: Errcode,
+    error: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
     super(error);
     this.name = "MatrixError";
     this.status = status;
     this.errcode = errcode;
+    this.headers = headers;
   }
 
   /** The response body: `{ errcode, error }`. */
@@ -58,6 +66,15 @@ export const requiresPostgres = (): MatrixError =>
 
 export const methodNotAllowed = (): MatrixError =>
   new MatrixError(405, Errcode.UNRECOGNIZED, "Unrecognized request");
+
+/**
+ * A failure that should pass: the database is unreachable or conflicted for now, or too many
+ * heavy requests are queued. Clients and proxies read `Retry-After` (whole seconds).
+ */
+export const serviceUnavailable = (message: string, retryAfterSeconds: number): MatrixError =>
+  new MatrixError(503, Errcode.UNKNOWN, message, {
+    "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
 
 /** The one body a client sees for anything unexpected; the detail goes to the log only. */
 export const internalError = (): MatrixError =>

@@ -54,5 +54,6 @@ export function sendError(
     res.destroy();
     return;
   }
+  for (const [name, value] of Object.entries(matrixError.headers)) res.setHeader(name, value);
   sendJson(res, matrixError.status, matrixError.toJSON());
 }
