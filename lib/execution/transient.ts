@@ -60,16 +60,29 @@ const SYSTEM_ERRORS: Readonly<Record<string, Omit<TransientCause, "code" | "deta
   EAI_AGAIN: { name: "database-unavailable", retry: false },
 };
 
-// node-pg's and knex's own words for the same things: these errors carry no code.
+// node-pg's and knex's own words for the same things: these errors carry no code. Matched
+// whole, against the driver's message alone (see driverMessage).
 const MESSAGES: ReadonlyArray<[RegExp, Omit<TransientCause, "code" | "detail">]> = [
-  [/Connection terminated unexpectedly/, { name: "connection-lost", retry: true }],
-  [/encountered a connection error and is not queryable/, { name: "connection-lost", retry: true }],
+  [/^Connection terminated unexpectedly$/, { name: "connection-lost", retry: true }],
+  [
+    /^Client has encountered a connection error and is not queryable$/,
+    { name: "connection-lost", retry: true },
+  ],
   // node-pg's connectionTimeoutMillis, while connecting.
   [/^timeout expired$/, { name: "database-unavailable", retry: false }],
   // knex's pool: no connection within acquireConnectionTimeout (the server is unreachable,
   // or every connection is busy).
-  [/Timeout acquiring a connection/, { name: "database-unavailable", retry: false }],
+  [/^Knex: Timeout acquiring a connection\b/, { name: "database-unavailable", retry: false }],
 ];
+
+/**
+ * The driver's own message: knex puts the failed statement and its bound values (request text
+ * among them) in front, joined by ` - `, and they must not decide anything here.
+ */
+function driverMessage(message: string): string {
+  const joint = message.lastIndexOf(" - ");
+  return joint < 0 ? message : message.slice(joint + 3);
+}
 
 /**
  * Why `error` is expected to pass, or undefined when it is not a transient database failure
@@ -99,7 +112,7 @@ function classify(error: ErrorLike): TransientCause | undefined {
     if (bySqlstate) {
       // The code is shared with serialization failures; the words tell a standby's conflict
       // apart (in English servers; others still retry, under the general name).
-      const recovery = /conflict with recovery/.test(error.message);
+      const recovery = /conflict with recovery/.test(driverMessage(error.message));
       return {
         ...bySqlstate,
         ...(code === "40001" && recovery ? { name: "recovery-conflict" } : {}),
@@ -110,8 +123,9 @@ function classify(error: ErrorLike): TransientCause | undefined {
     const bySystem = SYSTEM_ERRORS[code];
     if (bySystem) return { ...bySystem, code };
   }
+  const message = driverMessage(error.message);
   for (const [pattern, cause] of MESSAGES) {
-    if (pattern.test(error.message)) return { ...cause };
+    if (pattern.test(message)) return { ...cause };
   }
   return undefined;
 }
