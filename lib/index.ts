@@ -1,7 +1,10 @@
 // The public API of synapse-admin-statistics.
 
 export { createStatisticsRouter, STATISTICS_PATHS } from "./router";
-export { synapseAccessTokenAuth } from "./synapse-access-token-auth";
+export {
+  synapseAccessTokenAuth,
+  type SynapseAccessTokenAuthOptions,
+} from "./synapse-access-token-auth";
 export { MatrixError, Errcode, type MatrixErrorBody } from "./errors";
 export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";

@@ -107,7 +107,7 @@ function requireKnex(name: string, value: unknown): asserts value is Knex {
   }
 }
 
-function isLogger(value: unknown): value is Logger {
+export function isLogger(value: unknown): value is Logger {
   const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
   return (
     typeof candidate === "object" &&

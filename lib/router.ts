@@ -6,6 +6,7 @@ import { SYNAPSE_ENDPOINTS, type EndpointHandler } from "./endpoints";
 import { largestRoomsEndpoint } from "./endpoints/rooms";
 import { usersMediaEndpoint } from "./endpoints/users-media";
 import { methodNotAllowed } from "./errors";
+import { retryTransient } from "./execution/transient";
 import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
 import { rawQueryOf } from "./http/query-string";
@@ -73,7 +74,12 @@ async function serve(
   try {
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
-    sendJson(res, 200, await handler(query, { signal: abandoned.signal }));
+    // A standby's recovery conflict or a dropped connection: the read is run again.
+    const body = await retryTransient(() => handler(query, { signal: abandoned.signal }), {
+      logger: resolved.logger,
+      signal: abandoned.signal,
+    });
+    sendJson(res, 200, body);
   } catch (error) {
     sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
   }

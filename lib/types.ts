@@ -15,7 +15,8 @@ export interface Requester {
 /**
  * Resolves an access token to the requester, or to `null` when the token is unknown (answered
  * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A throw or a value of any
- * other shape is answered 500 M_UNKNOWN, and logged without the token.
+ * other shape is answered 500 M_UNKNOWN, and logged without the token; a thrown MatrixError
+ * with status 503 (the token store is unreachable for now) is answered as it is.
  */
 export type AuthCheck = (
   accessToken: string,

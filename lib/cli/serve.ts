@@ -10,6 +10,7 @@ import { setCorsHeaders } from "../http/cors";
 import { sendJson } from "../http/respond";
 import { buildOpenApiDocument } from "../openapi";
 import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
+import { readRecoveryState } from "../storage/recovery";
 import { createStatisticsRouter } from "../router";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
 import {
@@ -55,6 +56,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
     pools.push(main);
     await checkSynapseDatabase(main, options.database);
+    if (options.database.kind === "postgres") await logRecoveryState(main, options);
     let state: Knex | undefined;
     if (options.stateDatabase) {
       state = await openDatabase(options.stateDatabase, {
@@ -118,7 +120,7 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
     createStatisticsRouter({
       knex: main,
       ...(state ? { stateKnex: state } : {}),
-      authCheck: synapseAccessTokenAuth(main),
+      authCheck: synapseAccessTokenAuth(main, { logger: options.logger }),
       cors: options.cors,
       logger: options.logger,
       // The sample estimate sets its own statement timeout; it must not outlast the service's.
@@ -138,6 +140,30 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
     sendJson(res, 404, { errcode: Errcode.UNRECOGNIZED, error: "Unrecognized request" });
   });
   return app;
+}
+
+/** Says whether the database is a hot standby, and warns when its settings invite conflicts. */
+async function logRecoveryState(db: Knex, options: ServeOptions): Promise<void> {
+  let state;
+  try {
+    state = await readRecoveryState(db);
+  } catch (error) {
+    throw new CliError(explainConnectionError(error, options.database));
+  }
+  if (!state.standby) {
+    options.logger.info({ standby: false }, "the database is not in recovery (a primary)");
+  } else if (state.settings?.hot_standby_feedback === "off") {
+    options.logger.warn(
+      { standby: true, ...state.settings },
+      "the database is a hot standby with hot_standby_feedback off: under writes on the primary " +
+        "it cancels reads (retried, else answered 503); turn hot_standby_feedback on, on the standby",
+    );
+  } else {
+    options.logger.info(
+      { standby: true, ...state.settings },
+      "the database is a hot standby: answers are as fresh as its replay of the primary",
+    );
+  }
 }
 
 function listen(app: express.Express, address: ListenAddress): Promise<Server> {

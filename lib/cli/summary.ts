@@ -5,6 +5,7 @@ import { access, constants } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { Knex } from "knex";
 import { silentLogger } from "../logger";
+import { readRecoveryState } from "../storage/recovery";
 import {
   installMediaUsageSummary,
   MediaUsageSummaryError,
@@ -72,6 +73,11 @@ export async function runSummaryCommand(argv: string[], help: string): Promise<n
     poolMax: 1,
   });
   try {
+    if (!readOnly && (await readRecoveryState(db)).standby) {
+      throw new CliError(
+        `${target.display} is a hot standby (read-only replica): run \`summary ${action}\` on the primary; the standby follows it through replication`,
+      );
+    }
     return await perform(action as Action, db, target);
   } catch (error) {
     if (error instanceof CliError) throw error;

@@ -26,7 +26,8 @@ const lockedColumn = new WeakMap<Knex, Promise<boolean>>();
 function hasLockedColumn(db: Knex): Promise<boolean> {
   let known = lockedColumn.get(db);
   if (known === undefined) {
-    known = db.schema.hasColumn("users", "locked");
+    // A knex builder runs its query again on every then(): keep a promise of its one answer.
+    known = Promise.resolve(db.schema.hasColumn("users", "locked"));
     lockedColumn.set(db, known);
     known.catch(() => lockedColumn.delete(db));
   }

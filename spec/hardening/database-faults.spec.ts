@@ -1,6 +1,7 @@
 // Database faults on a PostgreSQL of this file's own (so it can be stopped): a server that goes
 // away mid-request and comes back, a pool with more requests than connections, and a statement
-// past statement_timeout. Clean 500s, nothing hangs, nothing crashes, and service resumes.
+// past statement_timeout. Clean 503s with Retry-After for what passes, a clean 500 for what does
+// not; nothing hangs, nothing crashes, and service resumes.
 
 import { rmSync } from "node:fs";
 import http from "node:http";
@@ -70,34 +71,43 @@ function routerDatabase(options: {
 }
 
 async function listen(knex: Knex): Promise<{
-  get: (query?: string) => Promise<{ status: number; body: string; ms: number }>;
+  get: (
+    query?: string,
+  ) => Promise<{ status: number; body: string; ms: number; retryAfter?: string }>;
   close: () => void;
 }> {
   const app = http.createServer(createTestApp({ knex }));
   await new Promise<void>((ready) => app.listen(0, "127.0.0.1", ready));
   const port = (app.address() as AddressInfo).port;
   const get = (query = "") =>
-    new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
-      const started = Date.now();
-      http
-        .get(
-          {
-            host: "127.0.0.1",
-            port,
-            agent: false,
-            path: `${USERS_MEDIA}${query}`,
-            headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
-          },
-          (res) => {
-            let body = "";
-            res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-            res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }),
-            );
-          },
-        )
-        .on("error", reject);
-    });
+    new Promise<{ status: number; body: string; ms: number; retryAfter?: string }>(
+      (resolve, reject) => {
+        const started = Date.now();
+        http
+          .get(
+            {
+              host: "127.0.0.1",
+              port,
+              agent: false,
+              path: `${USERS_MEDIA}${query}`,
+              headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+            },
+            (res) => {
+              let body = "";
+              res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+              res.on("end", () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  body,
+                  ms: Date.now() - started,
+                  ...(res.headers["retry-after"] ? { retryAfter: res.headers["retry-after"] } : {}),
+                }),
+              );
+            },
+          )
+          .on("error", reject);
+      },
+    );
   return {
     get,
     close: () => {
@@ -117,8 +127,12 @@ async function lockMedia(): Promise<() => Promise<void>> {
 }
 
 const GENERIC_500 = JSON.stringify({ errcode: "M_UNKNOWN", error: "Internal server error" });
+const UNAVAILABLE_503 = JSON.stringify({
+  errcode: "M_UNKNOWN",
+  error: "The database is temporarily unavailable",
+});
 
-test("PostgreSQL stopped with requests in flight: they get 500 M_UNKNOWN, none hangs, and service resumes once it is back", async () => {
+test("PostgreSQL stopped with requests in flight: they get 503 M_UNKNOWN with Retry-After, none hangs, and service resumes once it is back", async () => {
   const knex = routerDatabase({ max: 4, acquireMs: 3000 });
   const app = await listen(knex);
   try {
@@ -130,12 +144,13 @@ test("PostgreSQL stopped with requests in flight: they get 500 M_UNKNOWN, none h
     await release();
     const answers = await Promise.all(inFlight);
     for (const answer of answers) {
-      expect(answer.status).toBe(500);
-      expect(answer.body).toBe(GENERIC_500);
+      expect(answer.status).toBe(503);
+      expect(answer.body).toBe(UNAVAILABLE_503);
+      expect(Number(answer.retryAfter)).toBeGreaterThan(0);
     }
     // While it is down: refused connections, answered within the connection timeout.
     const down = await app.get();
-    expect(down.status).toBe(500);
+    expect(down.status).toBe(503);
     expect(down.ms).toBeLessThan(5000);
 
     server = await startPostgresProcess(server.dataDir, server.port);
@@ -151,7 +166,7 @@ test("PostgreSQL stopped with requests in flight: they get 500 M_UNKNOWN, none h
   }
 }, 120_000);
 
-test("more requests than pool connections, two held by pg_sleep: the rest queue and finish or fail cleanly within the acquire timeout", async () => {
+test("more requests than pool connections, two held by pg_sleep: the rest queue and finish, or get 503 with Retry-After, within the acquire timeout", async () => {
   const knex = routerDatabase({ max: 2, acquireMs: 1000 });
   const app = await listen(knex);
   try {
@@ -169,11 +184,15 @@ test("more requests than pool connections, two held by pg_sleep: the rest queue 
     const answers = await Promise.all(Array.from({ length: 8 }, () => app.get()));
     await Promise.all(sleepers);
     for (const answer of answers) {
-      expect([200, 500]).toContain(answer.status);
-      if (answer.status === 500) expect(answer.body).toBe(GENERIC_500);
+      expect([200, 503]).toContain(answer.status);
+      if (answer.status === 503) {
+        expect(answer.body).toBe(UNAVAILABLE_503);
+        expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+      }
     }
-    // The pool was full for longer than the acquire timeout: some waited it out and failed.
-    expect(answers.filter((answer) => answer.status === 500).length).toBeGreaterThan(0);
+    // The pool was full for longer than the acquire timeout: some waited it out and were told
+    // to come back later.
+    expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     // The pool is whole again.
     const after = await Promise.all(Array.from({ length: 4 }, () => app.get()));

@@ -25,9 +25,10 @@ export function createHostApp(major: ExpressMajor = "express5"): express5.Expres
 
 /** The router with test defaults: Synapse's token tables and a logger that keeps quiet. */
 export function createTestRouter(options: Omit<TestAppOptions, "express">): express5.Router {
+  const logger = options.logger ?? recordingLogger().logger;
   return createStatisticsRouter({
-    authCheck: synapseAccessTokenAuth(options.knex),
-    logger: recordingLogger().logger,
+    authCheck: synapseAccessTokenAuth(options.knex, { logger }),
+    logger,
     ...options,
   });
 }

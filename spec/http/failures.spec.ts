@@ -8,11 +8,31 @@ import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
 const adminCheck = () => ({ userId: "@admin:test", admin: true });
 
 describe("database unreachable", () => {
-  test.each([
-    ["postgres", () => openPostgres("postgres://nobody:secret@127.0.0.1:1/none")],
-    ["sqlite", () => openSqlite("/nonexistent-directory/synapse.db")],
-  ])("an unreachable %s database is 500 M_UNKNOWN with a generic body", async (_kind, open) => {
-    const knex = open();
+  test("an unreachable postgres database is 503 M_UNKNOWN with Retry-After, and one warning", async () => {
+    const knex = openPostgres("postgres://nobody:secret@127.0.0.1:1/none");
+    const { logger, records } = recordingLogger();
+    try {
+      const app = createTestApp({ knex, authCheck: adminCheck, logger });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const res = await request(app).get(USERS_MEDIA).set("Authorization", "Bearer t");
+        expect(res.status).toBe(503);
+        expect(res.body).toEqual({
+          errcode: "M_UNKNOWN",
+          error: "The database is temporarily unavailable",
+        });
+        expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+      }
+      expect(records.map(({ level, details }) => ({ level, cause: details.cause }))).toEqual([
+        { level: "warn", cause: "database-unavailable" },
+      ]);
+      expect(JSON.stringify(records)).not.toContain("secret");
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  test("a sqlite database file that cannot be opened is 500 M_UNKNOWN with a generic body", async () => {
+    const knex = openSqlite("/nonexistent-directory/synapse.db");
     const { logger, records } = recordingLogger();
     try {
       const res = await request(createTestApp({ knex, authCheck: adminCheck, logger }))
