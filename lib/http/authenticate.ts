@@ -2,7 +2,7 @@
 // before any parameter is read, so a 401/403 always wins over a 400.
 
 import type { Request } from "express";
-import { InternalFailure, notServerAdmin, unknownToken } from "../errors";
+import { InternalFailure, MatrixError, notServerAdmin, unknownToken } from "../errors";
 import type { AuthCheck, Requester } from "../types";
 import { extractAccessToken } from "./access-token";
 import type { RawQuery } from "./query-string";
@@ -26,6 +26,8 @@ export async function authenticateAdmin(
   try {
     result = await authCheck(token, req);
   } catch (error) {
+    // A deliberate answer (the built-in checks' 401, 403 or 503); anything else is a fault.
+    if (error instanceof MatrixError) throw error;
     throw new InternalFailure("authCheck threw", {}, error);
   }
   if (result === null) throw unknownToken();

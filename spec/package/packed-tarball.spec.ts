@@ -62,6 +62,7 @@ const EXPORTS = [
   "roomsQuerySchema",
   "silentLogger",
   "synapseAccessTokenAuth",
+  "synapseDelegatedAuth",
   "uninstallMediaUsageSummary",
   "usersMediaQuerySchema",
   "usersMediaResponseSchema",
