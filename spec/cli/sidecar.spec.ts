@@ -2,7 +2,7 @@
 // metrics on a listener of their own, and tokens checked by Synapse (--synapse-url). The real
 // binary, real databases, real HTTP.
 
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
@@ -402,6 +402,29 @@ describe("serve on PostgreSQL with --metrics-listen, through a link that can be 
         table: "local_media_repository",
       }),
     ).toBe(Number(sizes.rows[0]?.media));
+  });
+
+  test("every metric docs/monitoring.md and the Grafana dashboard name is exported, and every exported one is documented", async () => {
+    await fetch(`${cli.baseUrl}/health`); // so that the request series exist
+    await wait(100);
+    const { samples } = await scrape(cli);
+    const exported = new Set(
+      samples
+        .map((sample) => sample.name)
+        .filter((name) => name.startsWith(P))
+        .map((name) => name.replace(/_(bucket|sum|count)$/, "")),
+    );
+    const mentioned = (file: string) =>
+      new Set(
+        [
+          ...readFileSync(join(__dirname, "../../docs", file), "utf8").matchAll(
+            /synapse_admin_statistics_\w+/g,
+          ),
+        ].map(([name]) => name.replace(/_(bucket|sum|count)$/, "")),
+      );
+    const documented = mentioned("monitoring.md");
+    expect([...exported].sort()).toEqual([...documented].sort());
+    for (const name of mentioned("grafana-dashboard.json")) expect(exported).toContain(name);
   });
 
   test("the gauges are refreshed on the interval, no more often", async () => {
