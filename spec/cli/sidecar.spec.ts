@@ -83,6 +83,42 @@ async function seed(knex: Knex, remote: boolean): Promise<void> {
   );
 }
 
+/** A seeded SQLite file (without the remote media tables) in a new temporary folder. */
+async function seededSqliteFile(prefix: string): Promise<{ dir: string; file: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const file = join(dir, "homeserver.db");
+  const knex = openSqlite(file);
+  try {
+    await seed(knex, false);
+  } finally {
+    await knex.destroy();
+  }
+  return { dir, file };
+}
+
+/** `serve` with a metrics listener, ready once the first storage refresh is logged. */
+function startWithMetrics(
+  interval: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningCli> {
+  return startCli(
+    [
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--metrics-listen",
+      "127.0.0.1:0",
+      "--metrics-interval",
+      interval,
+      ...args,
+    ],
+    env,
+    60_000,
+    '"msg":"storage figures refreshed"',
+  );
+}
+
 interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -181,25 +217,8 @@ describe("serve on SQLite with --metrics-listen", () => {
   let file: string;
   let cli: RunningCli;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "sas-sidecar-"));
-    file = join(dir, "homeserver.db");
-    const knex = openSqlite(file);
-    await seed(knex, false);
-    await knex.destroy();
-    cli = await startCli(
-      [
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
-        "--metrics-interval",
-        "1h",
-      ],
-      { DATABASE_URL: file },
-      60_000,
-      '"msg":"storage figures refreshed"',
-    );
+    ({ dir, file } = await seededSqliteFile("sas-sidecar-"));
+    cli = await startWithMetrics("1h", [], { DATABASE_URL: file });
   });
   afterAll(async () => {
     await cli?.stop();
@@ -350,22 +369,10 @@ describe("serve on PostgreSQL with --metrics-listen, through a link that can be 
     const viaProxy = new URL(database.url);
     viaProxy.hostname = "127.0.0.1";
     viaProxy.port = String(proxy.port);
-    cli = await startCli(
-      [
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--metrics-listen",
-        "127.0.0.1:0",
-        "--metrics-interval",
-        "1s",
-        "--database",
-        withDatabase(viaProxy.toString(), database.name),
-      ],
-      {},
-      60_000,
-      '"msg":"storage figures refreshed"',
-    );
+    cli = await startWithMetrics("1s", [
+      "--database",
+      withDatabase(viaProxy.toString(), database.name),
+    ]);
   });
   afterAll(async () => {
     await proxy?.restore().catch(() => undefined);
@@ -487,11 +494,8 @@ describe("serve --synapse-url", () => {
       [ADMIN]: { auth: "synapse", userId: "@root:fake.test", admin: true },
       [USER]: { auth: "synapse", userId: "@alice:fake.test", admin: false },
     });
-    dir = mkdtempSync(join(tmpdir(), "sas-delegated-"));
-    const file = join(dir, "homeserver.db");
-    const knex = openSqlite(file);
-    await seed(knex, false);
-    await knex.destroy();
+    let file: string;
+    ({ dir, file } = await seededSqliteFile("sas-delegated-"));
     cli = await startCli(
       [
         "serve",

@@ -88,47 +88,42 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
     });
   };
 
-  test("a Synapse admin's token is admitted after whoami and the admin API", async () => {
-    const res = await request(app())
+  const askVia = (server: ReturnType<typeof app>, token: string) =>
+    request(server)
       .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.admin));
+      .set(...bearer(token));
+  const ask = (token: string, options: Partial<SynapseDelegatedAuthOptions> = {}) =>
+    askVia(app(options), token);
+
+  test("a Synapse admin's token is admitted after whoami and the admin API", async () => {
+    const res = await ask(TOKENS.admin);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ users: [], total: 0 });
     expect(synapse.calls).toEqual([WHOAMI, ADMIN_API("@root:fake.test")]);
   });
 
   test("a MAS token with the urn:synapse:admin:* scope is admitted though users.admin is 0", async () => {
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.masAdmin));
+    const res = await ask(TOKENS.masAdmin);
     expect(res.status).toBe(200);
   });
 
   test("a MAS token without the admin scope is 403 M_FORBIDDEN though users.admin is 1", async () => {
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.masUser));
+    const res = await ask(TOKENS.masUser);
     expectMatrixError(res, 403, "M_FORBIDDEN", "You are not a server admin");
   });
 
   test("an appservice token whose sender is an admin is admitted", async () => {
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.appserviceAdmin));
+    const res = await ask(TOKENS.appserviceAdmin);
     expect(res.status).toBe(200);
   });
 
   test("a user who is not an admin is 403 M_FORBIDDEN", async () => {
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.user));
+    const res = await ask(TOKENS.user);
     expectMatrixError(res, 403, "M_FORBIDDEN", "You are not a server admin");
   });
 
   test("a guest is 403 M_GUEST_ACCESS_FORBIDDEN, and the admin API is not asked", async () => {
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.guest));
+    const res = await ask(TOKENS.guest);
     expectMatrixError(res, 403, "M_GUEST_ACCESS_FORBIDDEN");
     expect(synapse.calls).toEqual([WHOAMI]);
   });
@@ -140,9 +135,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
   ])(
     "%s is Synapse's 401 with its errcode and soft_logout",
     async (_name, token, errcode, soft) => {
-      const res = await request(app())
-        .get(USERS_MEDIA)
-        .set(...bearer(token));
+      const res = await ask(token);
       expectMatrixError(res, 401, errcode);
       expect(res.body.soft_logout).toBe(soft);
       expect(synapse.calls).toEqual([WHOAMI]);
@@ -154,9 +147,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       status: 401,
       body: JSON.stringify({ errcode: "M_SOMETHING_NEW", error: "No." }),
     };
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.admin));
+    const res = await ask(TOKENS.admin);
     expectMatrixError(res, 401, "M_UNKNOWN_TOKEN");
     expect(res.body).not.toHaveProperty("soft_logout");
   });
@@ -166,9 +157,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       status: 401,
       body: JSON.stringify({ errcode: "M_UNKNOWN_TOKEN", error: "Invalid access token passed." }),
     };
-    const res = await request(app())
-      .get(USERS_MEDIA)
-      .set(...bearer(TOKENS.admin));
+    const res = await ask(TOKENS.admin);
     expectMatrixError(res, 401, "M_UNKNOWN_TOKEN", "Invalid access token passed.");
   });
 
@@ -194,9 +183,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
 
     test("Synapse unreachable", async () => {
       const closed = await freePort();
-      const res = await request(app({ baseUrl: `http://127.0.0.1:${closed}` }))
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin, { baseUrl: `http://127.0.0.1:${closed}` });
       expectUnavailable(res);
       expectWarned(/could not be reached/);
       expect(records[0]?.details.code).toBe("ECONNREFUSED");
@@ -205,9 +192,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
     test("Synapse slower than timeoutMs", async () => {
       synapse.faults.whoami = { delayMs: 1_500 };
       const started = Date.now();
-      const res = await request(app({ timeoutMs: 300 }))
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin, { timeoutMs: 300 });
       expectUnavailable(res);
       expect(Date.now() - started).toBeLessThan(1_400);
       expectWarned(/did not answer in time/);
@@ -216,9 +201,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
     test("timeoutMs bounds both requests together", async () => {
       synapse.faults.whoami = { delayMs: 200 };
       synapse.faults.admin = { delayMs: 200 };
-      const res = await request(app({ timeoutMs: 300 }))
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin, { timeoutMs: 300 });
       expectUnavailable(res);
     });
 
@@ -234,9 +217,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
         status,
         body: JSON.stringify({ errcode: "M_UNKNOWN", error: "Internal server error" }),
       };
-      const res = await request(app())
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin);
       expectUnavailable(res);
       expectWarned(new RegExp(`answered ${endpoint} with HTTP ${status}`));
     });
@@ -255,9 +236,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       ["admin", "a JSON array", "[true]"],
     ] as const)("%s answering 200 with %s", async (endpoint, _what, body) => {
       synapse.faults[endpoint] = { status: 200, body };
-      const res = await request(app())
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin);
       expectUnavailable(res);
     });
 
@@ -266,18 +245,14 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
         status: 200,
         body: `{"user_id":"@a:fake.test","x":"${"x".repeat(70_000)}"}`,
       };
-      const res = await request(app())
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin);
       expectUnavailable(res);
       expectWarned(/too long/);
     });
 
     test("a redirect, which is not followed: the token goes nowhere else", async () => {
       synapse.faults.whoami = { status: 302, headers: { Location: `${synapse.url}/elsewhere` } };
-      const res = await request(app())
-        .get(USERS_MEDIA)
-        .set(...bearer(TOKENS.admin));
+      const res = await ask(TOKENS.admin);
       expectUnavailable(res);
       expect(synapse.calls).toEqual([WHOAMI]);
     });
@@ -285,19 +260,9 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
     test("a failure is not remembered: the next request asks again and is admitted", async () => {
       const server = app();
       synapse.faults.whoami = { status: 503, body: "" };
-      expectUnavailable(
-        await request(server)
-          .get(USERS_MEDIA)
-          .set(...bearer(TOKENS.admin)),
-      );
+      expectUnavailable(await askVia(server, TOKENS.admin));
       synapse.faults = {};
-      expect(
-        (
-          await request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(TOKENS.admin))
-        ).status,
-      ).toBe(200);
+      expect((await askVia(server, TOKENS.admin)).status).toBe(200);
     });
   });
 
@@ -305,13 +270,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
     test("a token admitted once is not checked again within cacheTtlMs", async () => {
       const server = app({ cacheTtlMs: 60_000 });
       for (let i = 0; i < 3; i++) {
-        expect(
-          (
-            await request(server)
-              .get(USERS_MEDIA)
-              .set(...bearer(TOKENS.admin))
-          ).status,
-        ).toBe(200);
+        expect((await askVia(server, TOKENS.admin)).status).toBe(200);
       }
       expect(synapse.calls).toHaveLength(2);
     });
@@ -320,42 +279,18 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       const token = "syt_delegated_revoked_later_01";
       synapse.tokens.set(token, { auth: "synapse", userId: "@temp:fake.test", admin: true });
       const server = app({ cacheTtlMs: 300 });
-      expect(
-        (
-          await request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(token))
-        ).status,
-      ).toBe(200);
+      expect((await askVia(server, token)).status).toBe(200);
       synapse.tokens.delete(token);
       // Within the revocation delay the cached answer still stands.
-      expect(
-        (
-          await request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(token))
-        ).status,
-      ).toBe(200);
+      expect((await askVia(server, token)).status).toBe(200);
       await new Promise((done) => setTimeout(done, 400));
-      expectMatrixError(
-        await request(server)
-          .get(USERS_MEDIA)
-          .set(...bearer(token)),
-        401,
-        "M_UNKNOWN_TOKEN",
-      );
+      expectMatrixError(await askVia(server, token), 401, "M_UNKNOWN_TOKEN");
     });
 
     test("cacheTtlMs 0 asks Synapse on every request", async () => {
       const server = app({ cacheTtlMs: 0 });
       for (let i = 0; i < 3; i++) {
-        expect(
-          (
-            await request(server)
-              .get(USERS_MEDIA)
-              .set(...bearer(TOKENS.admin))
-          ).status,
-        ).toBe(200);
+        expect((await askVia(server, TOKENS.admin)).status).toBe(200);
       }
       expect(synapse.calls).toHaveLength(6);
     });
@@ -364,33 +299,16 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       const token = "syt_delegated_promoted_02";
       synapse.tokens.set(token, { auth: "synapse", userId: "@promoted:fake.test", admin: false });
       const server = app();
-      expect(
-        (
-          await request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(token))
-        ).status,
-      ).toBe(403);
+      expect((await askVia(server, token)).status).toBe(403);
       synapse.tokens.set(token, { auth: "synapse", userId: "@promoted:fake.test", admin: true });
-      expect(
-        (
-          await request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(token))
-        ).status,
-      ).toBe(200);
+      expect((await askVia(server, token)).status).toBe(200);
     });
 
     test("a burst of requests with one token makes one check upstream", async () => {
       synapse.faults.whoami = { delayMs: 150 };
       const server = app();
       const statuses = await Promise.all(
-        Array.from({ length: 20 }, () =>
-          request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(TOKENS.admin))
-            .then((res) => res.status),
-        ),
+        Array.from({ length: 20 }, () => askVia(server, TOKENS.admin).then((res) => res.status)),
       );
       expect(statuses).toEqual(Array(20).fill(200));
       expect(synapse.calls).toEqual([WHOAMI, ADMIN_API("@root:fake.test")]);
@@ -400,12 +318,7 @@ describe.each(DATABASE_KINDS)("synapseDelegatedAuth on %s", (kind) => {
       synapse.faults.whoami = { delayMs: 150 };
       const server = app();
       const statuses = await Promise.all(
-        Array.from({ length: 10 }, () =>
-          request(server)
-            .get(USERS_MEDIA)
-            .set(...bearer(TOKENS.user))
-            .then((res) => res.status),
-        ),
+        Array.from({ length: 10 }, () => askVia(server, TOKENS.user).then((res) => res.status)),
       );
       expect(statuses).toEqual(Array(10).fill(403));
       expect(synapse.calls).toHaveLength(2);
