@@ -5,6 +5,7 @@ export {
   createStatisticsRouter,
   STATISTICS_PATHS,
   synapseAccessTokenAuth,
+  synapseDelegatedAuth,
   MatrixError,
   Errcode,
   consoleLogger,

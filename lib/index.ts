@@ -5,6 +5,7 @@ export {
   synapseAccessTokenAuth,
   type SynapseAccessTokenAuthOptions,
 } from "./synapse-access-token-auth";
+export { synapseDelegatedAuth, type SynapseDelegatedAuthOptions } from "./synapse-delegated-auth";
 export { MatrixError, Errcode, type MatrixErrorBody } from "./errors";
 export { consoleLogger, silentLogger, type Logger } from "./logger";
 export { usersMediaQuerySchema, type UsersMediaQuery } from "./params/users-media";

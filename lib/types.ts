@@ -14,9 +14,12 @@ export interface Requester {
 
 /**
  * Resolves an access token to the requester, or to `null` when the token is unknown (answered
- * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A throw or a value of any
- * other shape is answered 500 M_UNKNOWN, and logged without the token; a thrown MatrixError
- * with status 503 (the token store is unreachable for now) is answered as it is.
+ * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A value of any other shape is
+ * answered 500 M_UNKNOWN, and logged without the token. A throw is answered 500 M_UNKNOWN too,
+ * except a `MatrixError`, which is answered as it is (status, errcode, message and headers):
+ * that is how a check gives a deliberate answer of its own, such as `synapseDelegatedAuth`'s
+ * 403 M_GUEST_ACCESS_FORBIDDEN or 503 when Synapse cannot be asked. Throw one only with a
+ * message that is safe to show the client.
  */
 export type AuthCheck = (
   accessToken: string,

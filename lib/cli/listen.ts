@@ -11,7 +11,11 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** Synapse's own port, so admin tools' defaults reach the sidecar. */
 export const DEFAULT_PORT = 8008;
 
-export function parseListen(value: string | undefined, envPort: string | undefined): ListenAddress {
+export function parseListen(
+  value: string | undefined,
+  envPort: string | undefined,
+  option = "--listen",
+): ListenAddress {
   let host = DEFAULT_HOST;
   let portText = envPort ?? String(DEFAULT_PORT);
   if (value !== undefined) {
@@ -22,7 +26,7 @@ export function parseListen(value: string | undefined, envPort: string | undefin
       host = match[1] ?? (match[2] || DEFAULT_HOST);
       if (match[3] !== undefined) portText = match[3];
     } else {
-      throw usageError(`--listen must be host:port, [ipv6]:port or a port, not "${value}"`);
+      throw usageError(`${option} must be host:port, [ipv6]:port or a port, not "${value}"`);
     }
   }
   const port = Number(portText);

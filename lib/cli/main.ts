@@ -11,9 +11,11 @@ import { describeError } from "../logger";
 import { parseDatabaseTarget } from "./database";
 import { runDemo } from "./demo";
 import { CliError, usageError } from "./errors";
+import { parseDuration } from "./duration";
 import { parseListen } from "./listen";
 import { serve } from "./serve";
 import { runSummaryCommand } from "./summary";
+import { parseSynapseUrl } from "./synapse-url";
 
 const VERSION = (
   JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
@@ -40,6 +42,18 @@ serve options:
                             (PostgreSQL; default 30000; 0 turns it off)
   --log-level <level>       fatal, error, warn, info (default), debug or silent
   --no-cors                 send no CORS headers (when a reverse proxy adds them)
+  --metrics-listen <host:port>
+                            serve Prometheus metrics at /metrics on a listener of
+                            their own (default: no metrics)
+  --metrics-interval <time> how often the storage gauges read the database
+                            (default 5m; e.g. 30s, 1h)
+  --synapse-url <url>       check tokens by asking Synapse (whoami, then its admin
+                            API) instead of reading access_tokens: for the Matrix
+                            Authentication Service, e.g. http://localhost:8008
+  --synapse-cache-ttl <time>
+                            how long a token Synapse admitted is trusted without
+                            asking again: the revocation delay (default 60s; 0: ask
+                            every time)
 
 demo options:
   --embedded-postgres       run the demo on an embedded PostgreSQL (rooms endpoint too)
@@ -59,7 +73,11 @@ summary commands (the only ones that write to the database):
 The service reads the database only: PostgreSQL sessions are read-only
 (default_transaction_read_only) and SQLite connections query_only, so a role with
 nothing but SELECT on Synapse's tables is enough. Authentication uses Synapse's own
-access_tokens and users tables: call it with the admin tokens you already have.
+access_tokens and users tables (or Synapse itself, with --synapse-url): call it with
+the admin tokens you already have.
+
+GET /health answers OK while the service runs; GET /health/ready answers OK only
+while the database answers (503 otherwise). Neither needs a token.
 
 Logs are JSON lines on stdout (pino), one per request, never with an access token.
 
@@ -128,6 +146,10 @@ async function runServe(argv: string[]): Promise<number> {
     "statement-timeout": { type: "string" },
     "log-level": { type: "string" },
     "no-cors": { type: "boolean" },
+    "metrics-listen": { type: "string" },
+    "metrics-interval": { type: "string" },
+    "synapse-url": { type: "string" },
+    "synapse-cache-ttl": { type: "string" },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -147,8 +169,44 @@ async function runServe(argv: string[]): Promise<number> {
     cors: !values["no-cors"],
     logger: makeLogger(values["log-level"]),
     version: VERSION,
+    ...sidecarOptions(values),
   });
   return 0;
+}
+
+/** The metrics and delegated-auth options of `serve`, each only when given. */
+function sidecarOptions(values: {
+  "metrics-listen"?: string | undefined;
+  "metrics-interval"?: string | undefined;
+  "synapse-url"?: string | undefined;
+  "synapse-cache-ttl"?: string | undefined;
+}) {
+  const metricsListen = values["metrics-listen"];
+  const metricsInterval = values["metrics-interval"];
+  const synapseUrl = values["synapse-url"];
+  const cacheTtl = values["synapse-cache-ttl"];
+  if (metricsInterval !== undefined && metricsListen === undefined) {
+    throw usageError("--metrics-interval needs --metrics-listen");
+  }
+  // Without a port, the metrics would take the service's own default port.
+  if (metricsListen !== undefined && !/(^|:)\d+$/.test(metricsListen)) {
+    throw usageError(`--metrics-listen needs a port, as in 127.0.0.1:9000, not "${metricsListen}"`);
+  }
+  if (cacheTtl !== undefined && synapseUrl === undefined) {
+    throw usageError("--synapse-cache-ttl needs --synapse-url");
+  }
+  return {
+    ...(metricsListen === undefined
+      ? {}
+      : { metricsListen: parseListen(metricsListen, undefined, "--metrics-listen") }),
+    ...(metricsInterval === undefined
+      ? {}
+      : { metricsIntervalMs: parseDuration("--metrics-interval", metricsInterval) }),
+    ...(synapseUrl === undefined ? {} : { synapseUrl: parseSynapseUrl(synapseUrl) }),
+    ...(cacheTtl === undefined
+      ? {}
+      : { synapseCacheTtlMs: parseDuration("--synapse-cache-ttl", cacheTtl, true) }),
+  };
 }
 
 async function runDemoCommand(argv: string[]): Promise<number> {

@@ -12,7 +12,10 @@ import { buildOpenApiDocument } from "../openapi";
 import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
 import { readRecoveryState } from "../storage/recovery";
 import { createStatisticsRouter } from "../router";
+import { readStorageFigures } from "../storage/storage-figures";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
+import { synapseDelegatedAuth } from "../synapse-delegated-auth";
+import { SYNAPSE_ENDPOINTS } from "../endpoints";
 import {
   checkSynapseDatabase,
   explainConnectionError,
@@ -20,7 +23,10 @@ import {
   type DatabaseTarget,
 } from "./database";
 import { CliError } from "./errors";
+import { HEALTH_PATH, healthRoutes, READY_PATH } from "./health";
 import type { ListenAddress } from "./listen";
+import { createServiceMetrics, DEFAULT_METRICS_INTERVAL_MS, type ServiceMetrics } from "./metrics";
+import { checkSynapseAnswers } from "./synapse-url";
 import { requestLogger } from "./request-log";
 
 export const MOUNT_PATH = "/_synapse/admin";
@@ -40,6 +46,14 @@ export interface ServeOptions {
   stopSignal?: Promise<string>;
   /** How long in-flight requests may take to finish once stopping. Default 10 s. */
   drainTimeoutMs?: number;
+  /** Where to serve Prometheus metrics (`/metrics`); no metrics listener when absent. */
+  metricsListen?: ListenAddress;
+  /** How often the storage gauges are read, in ms. Default 5 minutes. */
+  metricsIntervalMs?: number;
+  /** Check tokens by asking Synapse at this URL instead of reading its access_tokens table. */
+  synapseUrl?: string;
+  /** How long a token Synapse admitted is trusted without asking again, in ms (the revocation delay). */
+  synapseCacheTtlMs?: number;
 }
 
 /** Runs the service until it is told to stop; resolves once everything is closed. */
@@ -48,6 +62,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Listened for from the start: a signal during start-up stops the service as soon as it is up.
   const stop = options.stopSignal ?? firstSignal();
   const pools: Knex[] = [];
+  let stopMetrics = async (): Promise<void> => undefined;
   try {
     const main = await openDatabase(options.database, {
       statementTimeoutMs: options.statementTimeoutMs,
@@ -72,15 +87,32 @@ export async function serve(options: ServeOptions): Promise<void> {
       }
     }
 
-    const app = createApp(main, state, options);
+    const metrics = options.metricsListen
+      ? createServiceMetrics({
+          routes: serviceRoutes(),
+          storage: () => readStorageFigures({ knex: main, dialect: options.database.kind }, state),
+          intervalMs: options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
+          logger,
+          version: options.version,
+        })
+      : undefined;
+    if (metrics && options.metricsListen) {
+      const metricsServer = await listen(metrics.app, options.metricsListen);
+      stopMetrics = async () => {
+        await metrics.stop();
+        await new Promise<void>((resolve) => {
+          metricsServer.close(() => resolve());
+          metricsServer.closeAllConnections();
+        });
+      };
+      logger.info({ listen: urlOf(metricsServer, options.metricsListen) }, "metrics listening");
+      metrics.startRefreshing();
+    }
+    if (options.synapseUrl) await checkSynapseAnswers(options.synapseUrl, logger);
+
+    const app = createApp(main, state, options, metrics);
     const server = await listen(app, options.listen);
-    const address = server.address();
-    const port =
-      typeof address === "object" && address !== null ? address.port : options.listen.port;
-    const host = options.listen.host.includes(":")
-      ? `[${options.listen.host}]`
-      : options.listen.host;
-    const baseUrl = `http://${host}:${port}`;
+    const baseUrl = urlOf(server, options.listen);
     logger.info(
       { listen: baseUrl, database: options.database.display, version: options.version },
       "listening",
@@ -91,15 +123,30 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger.info({ signal }, "stopping: no new connections, finishing requests in flight");
     await drain(server, app, pools, options.drainTimeoutMs ?? 10_000);
   } finally {
+    await stopMetrics();
     await Promise.all(pools.map((pool) => pool.destroy()));
   }
   logger.info({}, "stopped");
 }
 
-function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): express.Express {
+function createApp(
+  main: Knex,
+  state: Knex | undefined,
+  options: ServeOptions,
+  metrics: ServiceMetrics | undefined,
+): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.locals.stopping = false;
+  if (metrics) app.use(metrics.countRequests);
+  // Before the request log: probes come every few seconds and log at debug level themselves.
+  app.use(
+    healthRoutes({
+      databases: state ? [main, state] : [main],
+      logger: options.logger,
+      stopping: () => app.locals.stopping === true,
+    }),
+  );
   app.use(requestLogger(options.logger));
   app.use((req, res, next) => {
     // Once stopping, keep-alive connections close after their response: those that started
@@ -120,7 +167,15 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
     createStatisticsRouter({
       knex: main,
       ...(state ? { stateKnex: state } : {}),
-      authCheck: synapseAccessTokenAuth(main, { logger: options.logger }),
+      authCheck: options.synapseUrl
+        ? synapseDelegatedAuth({
+            baseUrl: options.synapseUrl,
+            logger: options.logger,
+            ...(options.synapseCacheTtlMs === undefined
+              ? {}
+              : { cacheTtlMs: options.synapseCacheTtlMs }),
+          })
+        : synapseAccessTokenAuth(main, { logger: options.logger }),
       cors: options.cors,
       logger: options.logger,
       // The sample estimate sets its own statement timeout; it must not outlast the service's.
@@ -164,6 +219,24 @@ async function logRecoveryState(db: Knex, options: ServeOptions): Promise<void> 
       "the database is a hot standby: answers are as fresh as its replay of the primary",
     );
   }
+}
+
+/** Every path the service answers, as the metrics' `endpoint` label names them. */
+function serviceRoutes(): string[] {
+  return [
+    ...SYNAPSE_ENDPOINTS.map((endpoint) => `${MOUNT_PATH}${endpoint.contract.path}`),
+    OPENAPI_PATH,
+    HEALTH_PATH,
+    READY_PATH,
+  ];
+}
+
+/** The base URL a listening server is reached at. */
+function urlOf(server: Server, listenAddress: ListenAddress): string {
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : listenAddress.port;
+  const host = listenAddress.host.includes(":") ? `[${listenAddress.host}]` : listenAddress.host;
+  return `http://${host}:${port}`;
 }
 
 function listen(app: express.Express, address: ListenAddress): Promise<Server> {

@@ -26,8 +26,8 @@ export async function authenticateAdmin(
   try {
     result = await authCheck(token, req);
   } catch (error) {
-    // A 503 (the token store is unreachable for now) is an answer, not a fault of the check.
-    if (error instanceof MatrixError && error.status === 503) throw error;
+    // A deliberate answer (the built-in checks' 401, 403 or 503); anything else is a fault.
+    if (error instanceof MatrixError) throw error;
     throw new InternalFailure("authCheck threw", {}, error);
   }
   if (result === null) throw unknownToken();

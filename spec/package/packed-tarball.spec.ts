@@ -62,6 +62,7 @@ const EXPORTS = [
   "roomsQuerySchema",
   "silentLogger",
   "synapseAccessTokenAuth",
+  "synapseDelegatedAuth",
   "uninstallMediaUsageSummary",
   "usersMediaQuerySchema",
   "usersMediaResponseSchema",
@@ -123,13 +124,15 @@ test("a TypeScript consumer type-checks against the shipped declarations, CJS an
   const source = `
     import express from "express";
     import knex from "knex";
-    import { createStatisticsRouter, synapseAccessTokenAuth, MatrixError, type AuthCheck, type UsersMediaResponse } from "synapse-admin-statistics";
+    import { createStatisticsRouter, synapseAccessTokenAuth, synapseDelegatedAuth, MatrixError, type AuthCheck, type SynapseDelegatedAuthOptions, type UsersMediaResponse } from "synapse-admin-statistics";
     import { createSynapseSchema } from "synapse-admin-statistics/fixtures";
     const db = knex({ client: "sqlite3", connection: { filename: ":memory:" }, useNullAsDefault: true });
     const authCheck: AuthCheck = async (token) => (token === "t" ? { userId: "@a:b", admin: true } : null);
     const app = express();
     app.use("/_synapse/admin", createStatisticsRouter({ knex: db, authCheck }));
     app.use("/x", createStatisticsRouter({ knex: db, authCheck: synapseAccessTokenAuth(db), cors: false }));
+    const delegated: SynapseDelegatedAuthOptions = { baseUrl: "http://localhost:8008", cacheTtlMs: 0 };
+    app.use("/y", createStatisticsRouter({ knex: db, authCheck: synapseDelegatedAuth(delegated) }));
     const body: UsersMediaResponse = { users: [], total: 0 };
     const error: MatrixError = new MatrixError(400, "M_INVALID_PARAM", "x");
     void createSynapseSchema(db);
