@@ -13,7 +13,6 @@ const shared = {
   },
   // Every file records that it finished, for the log audit to wait on (see spec/audit).
   setupFilesAfterEnv: ["<rootDir>/spec/helpers/mark-done.ts"],
-  testTimeout: 60000,
 };
 
 /** @type {import('jest').Config} */
@@ -41,6 +40,8 @@ module.exports = {
   testSequencer: "<rootDir>/spec/helpers/sequencer.cjs",
   // Two cores: more workers only queue on the same CPUs and the shared PostgreSQL server.
   maxWorkers: 2,
+  // Global, not per project: jest reads the test timeout from the root configuration only.
+  testTimeout: 60000,
   // Coverage of the shipped code, in the processes jest runs (the CLI specs spawn dist/, which
   // is not measured). The thresholds sit a little below the whole suite's level when they were
   // set (statements 84.0%, branches 76.3%, functions 78.9%, lines 85.4%), so that coverage
