@@ -42,10 +42,12 @@ module.exports = {
   maxWorkers: 2,
   // Global, not per project: jest reads the test timeout from the root configuration only.
   testTimeout: 60000,
-  // Coverage of the shipped code, in the processes jest runs (the CLI specs spawn dist/, which
-  // is not measured). The thresholds sit a little below the whole suite's level when they were
-  // set (statements 84.0%, branches 76.3%, functions 78.9%, lines 85.4%), so that coverage
-  // cannot fall silently while noise cannot fail a run; raise them when coverage rises.
+  // Coverage of the shipped code, lib/ and fixtures/ only (never dist/, bench/ or generated
+  // data), as far as the processes jest runs load it: the CLI specs spawn dist/, so the CLI's
+  // modules that no test imports count neither way. The thresholds sit a little below the
+  // whole suite's level when they were set (statements 84.1%, branches 76.3%, functions 78.9%,
+  // lines 85.4%), so that coverage cannot fall silently while noise cannot fail a run; raise
+  // them when coverage rises.
   collectCoverageFrom: ["lib/**/*.ts", "fixtures/**/*.ts", "!**/*.d.ts"],
   coverageReporters: ["text-summary", "json-summary"],
   coverageThreshold: {
