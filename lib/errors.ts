@@ -6,6 +6,7 @@ export const Errcode = {
   MISSING_TOKEN: "M_MISSING_TOKEN",
   UNKNOWN_TOKEN: "M_UNKNOWN_TOKEN",
   FORBIDDEN: "M_FORBIDDEN",
+  GUEST_ACCESS_FORBIDDEN: "M_GUEST_ACCESS_FORBIDDEN",
   INVALID_PARAM: "M_INVALID_PARAM",
   UNRECOGNIZED: "M_UNRECOGNIZED",
   UNKNOWN: "M_UNKNOWN",
@@ -55,6 +56,10 @@ export const missingToken = (message = "Missing access token."): MatrixError =>
 export const unknownToken = (): MatrixError =>
   new MatrixError(401, Errcode.UNKNOWN_TOKEN, "Unrecognised access token.");
 
+// Synapse refuses guests before it looks at anything else, the admin flag included.
+export const guestAccessForbidden = (): MatrixError =>
+  new MatrixError(403, Errcode.GUEST_ACCESS_FORBIDDEN, "Guest access not allowed");
+
 export const notServerAdmin = (): MatrixError =>
   new MatrixError(403, Errcode.FORBIDDEN, "You are not a server admin");
 
@@ -66,6 +71,16 @@ export const requiresPostgres = (): MatrixError =>
 
 export const methodNotAllowed = (): MatrixError =>
   new MatrixError(405, Errcode.UNRECOGNIZED, "Unrecognized request");
+
+// What the CLI answers for requests Node's HTTP parser refuses before any handler sees them.
+export const requestHeadersTooLarge = (): MatrixError =>
+  new MatrixError(431, Errcode.UNKNOWN, "Request header fields too large");
+
+export const malformedRequest = (): MatrixError =>
+  new MatrixError(400, Errcode.UNKNOWN, "Malformed HTTP request");
+
+export const requestTimeout = (): MatrixError =>
+  new MatrixError(408, Errcode.UNKNOWN, "Request timed out");
 
 /**
  * A failure that should pass: the database is unreachable or conflicted for now, or too many

@@ -8,7 +8,9 @@ import { usersMediaEndpoint } from "./endpoints/users-media";
 import { methodNotAllowed } from "./errors";
 import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
+import { refuseMisspeltPrefix } from "./http/mount-path";
 import { rawQueryOf } from "./http/query-string";
+import { requestLogContext } from "./http/request-context";
 import { sendError, sendJson } from "./http/respond";
 import { resolveOptions, type ResolvedOptions } from "./options";
 import type { StatisticsRouterOptions } from "./types";
@@ -26,8 +28,9 @@ export const STATISTICS_PATHS = {
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
 
-  // Synapse's paths are exact: no trailing slash, no other case.
+  // Synapse's paths are exact: no trailing slash, no other case, its prefix included.
   const router = Router({ caseSensitive: true, strict: true });
+  router.use(refuseMisspeltPrefix);
   for (const endpoint of SYNAPSE_ENDPOINTS) {
     const handler = endpoint.createHandler(resolved);
     router.all(endpoint.contract.path, (req, res, next) => {
@@ -45,11 +48,7 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
           return;
         default:
           res.setHeader("Allow", resolved.cors ? "GET, HEAD, OPTIONS" : "GET, HEAD");
-          sendError(res, methodNotAllowed(), resolved.logger, {
-            method: req.method,
-            path: req.path,
-            secrets: [],
-          });
+          sendError(res, methodNotAllowed(), resolved.logger, { secrets: [] });
       }
     });
   }
@@ -73,8 +72,9 @@ async function serve(
   try {
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
-    sendJson(res, 200, await handler(query, { signal: abandoned.signal }));
+    const logContext = () => requestLogContext(req);
+    sendJson(res, 200, await handler(query, { signal: abandoned.signal, logContext }));
   } catch (error) {
-    sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
+    sendError(res, error, resolved.logger, { ...requestLogContext(req), secrets });
   }
 }

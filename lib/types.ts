@@ -10,11 +10,18 @@ export interface Requester {
   userId: string;
   /** Whether the user is a server admin; only admins may call the statistics endpoints. */
   admin: boolean;
+  /**
+   * Whether the user is a guest (Synapse's `users.is_guest`). A guest is refused with 403
+   * M_GUEST_ACCESS_FORBIDDEN before its admin flag is looked at, as Synapse refuses it.
+   * Default: `false`.
+   */
+  guest?: boolean;
 }
 
 /**
  * Resolves an access token to the requester, or to `null` when the token is unknown (answered
- * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A throw or a value of any
+ * 401 M_UNKNOWN_TOKEN). A guest is answered 403 M_GUEST_ACCESS_FORBIDDEN, any other
+ * non-admin 403 M_FORBIDDEN. May return the value or a promise of it. A throw or a value of any
  * other shape is answered 500 M_UNKNOWN, and logged without the token.
  */
 export type AuthCheck = (
