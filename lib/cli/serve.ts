@@ -18,7 +18,8 @@ import {
   openDatabase,
   type DatabaseTarget,
 } from "./database";
-import { CliError } from "./errors";
+import { answerClientError } from "./client-error";
+import { CliError, usageError } from "./errors";
 import type { ListenAddress } from "./listen";
 import { requestLogger } from "./request-log";
 
@@ -71,7 +72,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
 
     const app = createApp(main, state, options);
-    const server = await listen(app, options.listen);
+    const server = await listen(app, options.listen, options.cors);
     const address = server.address();
     const port =
       typeof address === "object" && address !== null ? address.port : options.listen.port;
@@ -97,6 +98,9 @@ export async function serve(options: ServeOptions): Promise<void> {
 function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // Synapse's paths are exact: `/_SYNAPSE/ADMIN/...` and a trailing slash are 404s.
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
   app.locals.stopping = false;
   app.use(requestLogger(options.logger));
   app.use((req, res, next) => {
@@ -132,6 +136,13 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
         : {}),
     }),
   );
+  // A preflight anywhere is answered, as Synapse answers it: with --no-cors the headers are a
+  // reverse proxy's to add, and it needs a 2xx from here to add them to.
+  app.use((req, res, next) => {
+    if (req.method !== "OPTIONS") return next();
+    if (options.cors) setCorsHeaders(res);
+    sendJson(res, 200, {});
+  });
   // What Synapse answers for a path it does not serve.
   app.use((_req, res) => {
     if (options.cors) setCorsHeaders(res);
@@ -140,9 +151,10 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
   return app;
 }
 
-function listen(app: express.Express, address: ListenAddress): Promise<Server> {
+function listen(app: express.Express, address: ListenAddress, cors: boolean): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(address.port, address.host);
+    server.on("clientError", answerClientError(cors));
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       const where = `${address.host}:${address.port}`;
@@ -150,8 +162,11 @@ function listen(app: express.Express, address: ListenAddress): Promise<Server> {
         reject(new CliError(`cannot listen on ${where}: address already in use`));
       else if (error.code === "EACCES")
         reject(new CliError(`cannot listen on ${where}: permission denied`));
+      // An address this machine does not have, or a name that is none: the --listen is wrong.
       else if (error.code === "EADDRNOTAVAIL")
-        reject(new CliError(`cannot listen on ${where}: no such local address`));
+        reject(usageError(`cannot listen on ${where}: no such local address`));
+      else if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN")
+        reject(usageError(`cannot listen on ${where}: unknown host`));
       else reject(new CliError(`cannot listen on ${where}: ${error.message}`));
     });
   });
