@@ -22,6 +22,7 @@ import { usersMediaEndpoint } from "../lib/endpoints/users-media";
 import { authenticateAdmin } from "../lib/http/authenticate";
 import { rawQueryOf } from "../lib/http/query-string";
 import { sendError, sendJson } from "../lib/http/respond";
+import { requestLogContext } from "../lib/http/request-context";
 import { silentLogger, type Logger } from "../lib/logger";
 import { resolveOptions } from "../lib/options";
 import { findAccessTokenOwner } from "../lib/storage/access-tokens";
@@ -176,7 +177,14 @@ function routerWithoutRetry(db: Knex, causes: Logger): express.RequestHandler {
     try {
       const query = rawQueryOf(req);
       await authenticateAdmin(req, query, options.authCheck, () => undefined);
-      sendJson(res, 200, await handler(query, { signal: new AbortController().signal }));
+      sendJson(
+        res,
+        200,
+        await handler(query, {
+          signal: new AbortController().signal,
+          logContext: () => requestLogContext(req),
+        }),
+      );
     } catch (error) {
       sendError(res, error, causes, { path: req.path, secrets: [] });
     }

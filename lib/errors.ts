@@ -57,6 +57,10 @@ export const missingToken = (message = "Missing access token."): MatrixError =>
 export const unknownToken = (): MatrixError =>
   new MatrixError(401, Errcode.UNKNOWN_TOKEN, "Unrecognised access token.");
 
+// Synapse refuses guests before it looks at anything else, the admin flag included.
+export const guestAccessForbidden = (): MatrixError =>
+  new MatrixError(403, Errcode.GUEST_ACCESS_FORBIDDEN, "Guest access not allowed");
+
 export const notServerAdmin = (): MatrixError =>
   new MatrixError(403, Errcode.FORBIDDEN, "You are not a server admin");
 
@@ -68,6 +72,16 @@ export const requiresPostgres = (): MatrixError =>
 
 export const methodNotAllowed = (): MatrixError =>
   new MatrixError(405, Errcode.UNRECOGNIZED, "Unrecognized request");
+
+// What the CLI answers for requests Node's HTTP parser refuses before any handler sees them.
+export const requestHeadersTooLarge = (): MatrixError =>
+  new MatrixError(431, Errcode.UNKNOWN, "Request header fields too large");
+
+export const malformedRequest = (): MatrixError =>
+  new MatrixError(400, Errcode.UNKNOWN, "Malformed HTTP request");
+
+export const requestTimeout = (): MatrixError =>
+  new MatrixError(408, Errcode.UNKNOWN, "Request timed out");
 
 /**
  * A failure that should pass: the database is unreachable or conflicted for now, or too many

@@ -43,10 +43,14 @@ export function describeError(
   error: unknown,
   secrets: readonly string[] = [],
 ): Record<string, unknown> {
-  if (!(error instanceof Error)) {
+  // Duck-typed: an error made in another realm (a native driver's, a vm context's) is no
+  // `instanceof Error` here, and its message is still what the operator needs.
+  if (!isErrorLike(error)) {
     return { error: typeof error };
   }
-  const details: Record<string, unknown> = { error: error.name };
+  const details: Record<string, unknown> = {
+    error: typeof error.name === "string" ? error.name : "Error",
+  };
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" || typeof code === "number") {
     details.code = code;
@@ -59,4 +63,13 @@ export function describeError(
   }
   details.message = firstLine;
   return details;
+}
+
+function isErrorLike(value: unknown): value is Error {
+  return (
+    value instanceof Error ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as { message?: unknown }).message === "string")
+  );
 }

@@ -33,7 +33,9 @@ const errorResponse = (description: string) => ({
 
 const ERROR_RESPONSES = {
   "401": errorResponse("M_MISSING_TOKEN (no token, or given twice) or M_UNKNOWN_TOKEN"),
-  "403": errorResponse("M_FORBIDDEN: the requester is not a server admin"),
+  "403": errorResponse(
+    "M_GUEST_ACCESS_FORBIDDEN: the requester is a guest (refused before the admin check); M_FORBIDDEN: the requester is not a server admin",
+  ),
   "405": errorResponse("M_UNRECOGNIZED: a method other than GET, HEAD or OPTIONS"),
   "500": errorResponse("M_UNKNOWN: an unexpected failure; details are in the server's log"),
 };

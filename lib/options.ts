@@ -23,8 +23,8 @@ export interface ResolvedOptions {
 
 const ROOMS_ESTIMATORS: readonly RoomsEstimator[] = ["planner", "sample"];
 
-// PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
-const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+/** PostgreSQL's statement_timeout is a 32-bit count of milliseconds. */
+export const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
 
 // The compiler fails here when an option is added to the public type and not to this list.
 const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {

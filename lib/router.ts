@@ -9,7 +9,9 @@ import { methodNotAllowed } from "./errors";
 import { retryTransient } from "./execution/transient";
 import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
+import { refuseMisspeltPrefix } from "./http/mount-path";
 import { rawQueryOf } from "./http/query-string";
+import { requestLogContext } from "./http/request-context";
 import { sendError, sendJson } from "./http/respond";
 import { resolveOptions, type ResolvedOptions } from "./options";
 import type { StatisticsRouterOptions } from "./types";
@@ -27,8 +29,9 @@ export const STATISTICS_PATHS = {
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
 
-  // Synapse's paths are exact: no trailing slash, no other case.
+  // Synapse's paths are exact: no trailing slash, no other case, its prefix included.
   const router = Router({ caseSensitive: true, strict: true });
+  router.use(refuseMisspeltPrefix);
   for (const endpoint of SYNAPSE_ENDPOINTS) {
     const handler = endpoint.createHandler(resolved);
     router.all(endpoint.contract.path, (req, res, next) => {
@@ -46,11 +49,7 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
           return;
         default:
           res.setHeader("Allow", resolved.cors ? "GET, HEAD, OPTIONS" : "GET, HEAD");
-          sendError(res, methodNotAllowed(), resolved.logger, {
-            method: req.method,
-            path: req.path,
-            secrets: [],
-          });
+          sendError(res, methodNotAllowed(), resolved.logger, { secrets: [] });
       }
     });
   }
@@ -74,13 +73,14 @@ async function serve(
   try {
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
+    const logContext = () => requestLogContext(req);
     // A standby's recovery conflict or a dropped connection: the read is run again.
-    const body = await retryTransient(() => handler(query, { signal: abandoned.signal }), {
-      logger: resolved.logger,
-      signal: abandoned.signal,
-    });
+    const body = await retryTransient(
+      () => handler(query, { signal: abandoned.signal, logContext }),
+      { logger: resolved.logger, signal: abandoned.signal },
+    );
     sendJson(res, 200, body);
   } catch (error) {
-    sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
+    sendError(res, error, resolved.logger, { ...requestLogContext(req), secrets });
   }
 }

@@ -10,16 +10,23 @@ export interface Requester {
   userId: string;
   /** Whether the user is a server admin; only admins may call the statistics endpoints. */
   admin: boolean;
+  /**
+   * Whether the user is a guest (Synapse's `users.is_guest`). A guest is refused with 403
+   * M_GUEST_ACCESS_FORBIDDEN before its admin flag is looked at, as Synapse refuses it.
+   * Default: `false`.
+   */
+  guest?: boolean;
 }
 
 /**
  * Resolves an access token to the requester, or to `null` when the token is unknown (answered
- * 401 M_UNKNOWN_TOKEN). May return the value or a promise of it. A value of any other shape is
- * answered 500 M_UNKNOWN, and logged without the token. A throw is answered 500 M_UNKNOWN too,
- * except a `MatrixError`, which is answered as it is (status, errcode, message and headers):
- * that is how a check gives a deliberate answer of its own, such as `synapseDelegatedAuth`'s
- * 403 M_GUEST_ACCESS_FORBIDDEN or 503 when Synapse cannot be asked. Throw one only with a
- * message that is safe to show the client.
+ * 401 M_UNKNOWN_TOKEN). A guest is answered 403 M_GUEST_ACCESS_FORBIDDEN, any other
+ * non-admin 403 M_FORBIDDEN. May return the value or a promise of it. A value of any other
+ * shape is answered 500 M_UNKNOWN, and logged without the token. A throw is answered 500
+ * M_UNKNOWN too, except a `MatrixError`, which is answered as it is (status, errcode, message
+ * and headers): that is how a check gives a deliberate answer of its own, such as
+ * `synapseDelegatedAuth`'s 503 when Synapse cannot be asked. Throw one only with a message
+ * that is safe to show the client.
  */
 export type AuthCheck = (
   accessToken: string,

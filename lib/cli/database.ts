@@ -3,9 +3,12 @@
 // and with failures turned into one line that says what is wrong.
 
 import { access, constants } from "node:fs/promises";
+import { createRequire } from "node:module";
 import knexFactory, { type Knex } from "knex";
 import { describeError, type Logger } from "../logger";
+import { maskCredentials } from "../redact";
 import { CliError, usageError } from "./errors";
+import { knexLog } from "./knex-log";
 
 export interface DatabaseTarget {
   kind: "postgres" | "sqlite";
@@ -15,8 +18,24 @@ export interface DatabaseTarget {
   display: string;
 }
 
+const SUPPORTED_TARGETS =
+  "a postgres:// or postgresql:// URL, or a SQLite file path (optionally as sqlite:<path>)";
+
+/**
+ * Reads `--database` (or `--state-database`, or DATABASE_URL). A URL of any other scheme is
+ * refused: read as a SQLite path, `pg://root:secret@host` would be opened as a file and its
+ * password printed in the error. Only the scheme is named in that refusal; every `display`
+ * has its password masked, whatever the scheme.
+ */
 export function parseDatabaseTarget(value: string): DatabaseTarget {
-  if (/^postgres(ql)?:\/\//i.test(value)) {
+  // A scheme is two characters or more: `C:\...` is a Windows path, not a URL.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(value)?.[1]?.toLowerCase();
+  const postgresUrl = /^postgres(ql)?:\/\//i.test(value);
+  if (scheme !== undefined && scheme !== "sqlite" && !postgresUrl) {
+    const form = /^postgres(ql)?$/.test(scheme) ? `"${scheme}:" without //` : `"${scheme}:"`;
+    throw usageError(`unsupported database URL ${form}: give ${SUPPORTED_TARGETS}`);
+  }
+  if (postgresUrl) {
     let url: URL;
     try {
       url = new URL(value);
@@ -28,11 +47,32 @@ export function parseDatabaseTarget(value: string): DatabaseTarget {
     for (const name of [...url.searchParams.keys()]) {
       if (/pass/i.test(name)) url.searchParams.set(name, "***");
     }
-    return { kind: "postgres", location: value, display: url.toString() };
+    return { kind: "postgres", location: value, display: maskCredentials(url.toString()) };
   }
   const path = value.replace(/^sqlite:(\/\/)?/i, "");
   if (path === "") throw usageError("the SQLite path is empty");
-  return { kind: "sqlite", location: path, display: path };
+  return { kind: "sqlite", location: path, display: maskCredentials(path) };
+}
+
+const DRIVERS = { postgres: "pg", sqlite: "sqlite3" } as const;
+
+/**
+ * Loads the driver knex will use for `kind`, as knex itself will (from knex's own folder), so
+ * that a missing one is one line saying what to install, not knex's "Knex: run" and a stack.
+ */
+export function requireDriver(kind: DatabaseTarget["kind"]): void {
+  const driver = DRIVERS[kind];
+  try {
+    createRequire(require.resolve("knex"))(driver);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why =
+      code === "MODULE_NOT_FOUND"
+        ? "is not installed"
+        : `cannot be loaded (${String(describeError(error).message ?? "unknown error")})`;
+    const name = kind === "postgres" ? "PostgreSQL" : "SQLite";
+    throw new CliError(`the ${name} driver ${why}: install ${driver} (npm install ${driver})`);
+  }
 }
 
 export interface OpenOptions {
@@ -40,7 +80,7 @@ export interface OpenOptions {
   statementTimeoutMs: number;
   /** Refuse writes in every session. The demo's seeding turns this off for its own database. */
   readOnly: boolean;
-  /** Where knex's own warnings go. */
+  /** Where knex's own warnings go (one line each, without SQL). */
   logger: Logger;
   /** Connections in the pool. */
   poolMax?: number;
@@ -48,15 +88,8 @@ export interface OpenOptions {
 
 /** A knex instance for the target; nothing is connected until the first query. */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions): Promise<Knex> {
-  // knex hands its own warnings over with stack traces inside the text: keep the first line.
-  const firstLine = (message: unknown): string =>
-    `knex: ${String(message).split("\n", 1)[0] ?? ""}`;
-  const log = {
-    warn: (message: unknown) => options.logger.warn({}, firstLine(message)),
-    error: (message: unknown) => options.logger.error({}, firstLine(message)),
-    deprecate: (message: unknown) => options.logger.warn({}, firstLine(message)),
-    debug: () => undefined,
-  };
+  requireDriver(target.kind);
+  const log = knexLog(options.logger);
   if (target.kind === "postgres") {
     // Set on each new session, after the connection string's own settings: a URL carrying
     // `?options=-c default_transaction_read_only=off` or `?statement_timeout=0` must not undo
@@ -77,7 +110,12 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
           connection: PostgresConnection,
           done: (error: Error | null, connection: unknown) => void,
         ) => {
-          connection.query(session, (error) => done(error, connection));
+          // knex does not close a connection whose set-up failed: its open socket would keep
+          // the process alive.
+          connection.query(session, (error) => {
+            if (error) connection.end(() => done(error, connection));
+            else done(null, connection);
+          });
         },
       },
       acquireConnectionTimeout: 15_000,
@@ -104,7 +142,10 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
         const pragmas = options.readOnly
           ? "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;"
           : "PRAGMA busy_timeout = 5000;";
-        connection.exec(pragmas, done);
+        connection.exec(pragmas, (error) => {
+          if (error) connection.close(() => done(error));
+          else done(null);
+        });
       },
     },
     log,
@@ -113,10 +154,12 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions)
 
 interface PostgresConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
+  end(callback: () => void): void;
 }
 
 interface SqliteConnection {
   exec(sql: string, callback: (error: Error | null) => void): void;
+  close(callback: () => void): void;
 }
 
 /** The tables a Synapse database must have for the sidecar to serve anything. */
@@ -176,6 +219,10 @@ export function explainConnectionError(error: unknown, target: DatabaseTarget): 
     case "SQLITE_NOTADB":
       return `${where} is not a SQLite database`;
     default:
+      // node-pg's words when the server asks for a password (SCRAM) and the URL has none.
+      if (/client password must be a string/i.test(message)) {
+        return `cannot connect to ${where}: the server asks for a password and the URL has none`;
+      }
       if (/Timeout acquiring a connection/i.test(message)) {
         return `cannot connect to ${where}: timed out`;
       }

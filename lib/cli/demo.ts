@@ -22,7 +22,7 @@ import {
   type RealisticMediaOptions,
 } from "../../fixtures";
 
-import { parseDatabaseTarget, type DatabaseTarget } from "./database";
+import { parseDatabaseTarget, requireDriver, type DatabaseTarget } from "./database";
 import type { ListenAddress } from "./listen";
 import { MOUNT_PATH, OPENAPI_PATH, serve } from "./serve";
 
@@ -48,6 +48,8 @@ const DEMO_DATABASE = "synapse_demo";
 const DEMO_ROOMS = { seed: 8008, rooms: 400, events: 100_000, serverName: "demo.example" };
 
 export async function runDemo(options: DemoOptions): Promise<void> {
+  // Before anything is built: a missing driver is one line, not a require stack mid-build.
+  requireDriver(options.embeddedPostgres ? "postgres" : "sqlite");
   await mkdir(options.dataDir, { recursive: true });
   let stopPostgres: (() => Promise<void>) | undefined;
   let target: DatabaseTarget;

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { describeError } from "../logger";
+import { MAX_STATEMENT_TIMEOUT_MS } from "../options";
+import { maskCredentials } from "../redact";
 import { parseDatabaseTarget } from "./database";
 import { runDemo } from "./demo";
 import { CliError, usageError } from "./errors";
@@ -23,24 +25,31 @@ const VERSION = (
   }
 ).version;
 
-const HELP = `synapse-admin-statistics ${VERSION}
-Synapse's admin API statistics endpoints (users' media usage, largest rooms) as a service.
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-Usage:
+const HEADER = `synapse-admin-statistics ${VERSION}
+Synapse's admin API statistics endpoints (users' media usage, largest rooms) as a service.
+`;
+
+const USAGE = `Usage:
   synapse-admin-statistics serve [options]   serve them over a Synapse database
   synapse-admin-statistics demo [options]    serve them over a generated demo database
   synapse-admin-statistics summary install|verify|uninstall --database <url|path>
                                              manage the opt-in per-user media summary
+  synapse-admin-statistics <command> --help  the options of one command
   synapse-admin-statistics --help | --version
+`;
 
-serve options:
-  --database <url|path>     Synapse's main database: a postgres:// URL or a SQLite
-                            file (default: $DATABASE_URL)
+const SERVE_OPTIONS = `serve options:
+  --database <url|path>     Synapse's main database: a postgres:// or postgresql:// URL,
+                            or a SQLite file (default: $DATABASE_URL)
   --state-database <url>    Synapse's state database, when it is split off
-  --listen <host:port>      where to listen (default 127.0.0.1:8008; $PORT sets the port)
+  --listen <host:port>      where to listen (default 127.0.0.1:8008; $PORT sets the port);
+                            :port alone binds 127.0.0.1 only: give 0.0.0.0:port
+                            (or [::]:port) to listen on every interface
   --statement-timeout <ms>  cancel a query running longer than this, answering 500
-                            (PostgreSQL; default 30000; 0 turns it off)
-  --log-level <level>       fatal, error, warn, info (default), debug or silent
+                            (PostgreSQL; default 30000, at most 2147483647; 0 turns it off)
+  --log-level <level>       ${LOG_LEVELS.join(", ").replace("info", "info (default)")}
   --no-cors                 send no CORS headers (when a reverse proxy adds them)
   --metrics-listen <host:port>
                             serve Prometheus metrics at /metrics on a listener of
@@ -54,14 +63,16 @@ serve options:
                             how long a token Synapse admitted is trusted without
                             asking again: the revocation delay (default 60s; 0: ask
                             every time)
+`;
 
-demo options:
+const DEMO_OPTIONS = `demo options:
   --embedded-postgres       run the demo on an embedded PostgreSQL (rooms endpoint too)
                             instead of SQLite
   --data-dir <path>         where the demo keeps its database (default ./.demo)
   --listen, --log-level     as for serve
+`;
 
-summary commands (the only ones that write to the database):
+const SUMMARY_COMMANDS = `summary commands (the only ones that write to the database):
   install                   create the summary table and its triggers on
                             local_media_repository, and fill it, in one transaction
                             (uploads wait while it runs; reads go on)
@@ -69,8 +80,9 @@ summary commands (the only ones that write to the database):
                             that differ and exits 1 if any do, or if it is stale
   uninstall                 remove every object install created
   --database <url|path>     as for serve (default: $DATABASE_URL)
+`;
 
-The service reads the database only: PostgreSQL sessions are read-only
+const ABOUT_SERVE = `The service reads the database only: PostgreSQL sessions are read-only
 (default_transaction_read_only) and SQLite connections query_only, so a role with
 nothing but SELECT on Synapse's tables is enough. Authentication uses Synapse's own
 access_tokens and users tables (or Synapse itself, with --synapse-url): call it with
@@ -80,21 +92,50 @@ GET /health answers OK while the service runs; GET /health/ready answers OK only
 while the database answers (503 otherwise). Neither needs a token.
 
 Logs are JSON lines on stdout (pino), one per request, never with an access token.
+`;
 
-Examples:
+const EXAMPLES = `Examples:
   synapse-admin-statistics serve --database postgres://stats:secret@db/synapse
   DATABASE_URL=/var/lib/synapse/homeserver.db synapse-admin-statistics serve --listen :8090
   curl -H "Authorization: Bearer $ADMIN_TOKEN" \\
     'http://127.0.0.1:8008/_synapse/admin/v1/statistics/users/media?order_by=media_length&dir=b'
 `;
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const HELP = [
+  HEADER,
+  USAGE,
+  SERVE_OPTIONS,
+  DEMO_OPTIONS,
+  SUMMARY_COMMANDS,
+  ABOUT_SERVE,
+  EXAMPLES,
+].join("\n");
+
+/** Each command's own help: its usage line and its options, not the others'. */
+const COMMAND_HELP = {
+  serve: [
+    `${HEADER}\nUsage: synapse-admin-statistics serve [options]\n`,
+    SERVE_OPTIONS,
+    ABOUT_SERVE,
+    EXAMPLES,
+  ].join("\n"),
+  demo: [`${HEADER}\nUsage: synapse-admin-statistics demo [options]\n`, DEMO_OPTIONS].join("\n"),
+  summary: [
+    `${HEADER}\nUsage: synapse-admin-statistics summary install|verify|uninstall --database <url|path>\n`,
+    SUMMARY_COMMANDS,
+  ].join("\n"),
+};
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+  if (command === undefined) {
+    // Called without a command: a usage error, so the help goes where errors go.
+    process.stderr.write(HELP);
+    return 2;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(HELP);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   if (command === "--version" || command === "-v") {
     process.stdout.write(`${VERSION}\n`);
@@ -102,7 +143,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   if (command === "serve") return runServe(rest);
   if (command === "demo") return runDemoCommand(rest);
-  if (command === "summary") return runSummaryCommand(rest, HELP);
+  if (command === "summary") return runSummaryCommand(rest, COMMAND_HELP.summary);
   throw usageError(`unknown command "${command}"`);
 }
 
@@ -132,8 +173,11 @@ function makeLogger(level: string | undefined) {
 
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return 30_000;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw usageError(`--statement-timeout must be a whole number of milliseconds, not "${value}"`);
+  // Checked here, up front: PostgreSQL would refuse a larger one on every connection.
+  if (!/^\d+$/.test(value) || Number(value) > MAX_STATEMENT_TIMEOUT_MS) {
+    throw usageError(
+      `--statement-timeout must be a whole number of milliseconds from 0 to ${MAX_STATEMENT_TIMEOUT_MS}, not "${value}"`,
+    );
   }
   return Number(value);
 }
@@ -152,7 +196,7 @@ async function runServe(argv: string[]): Promise<number> {
     "synapse-cache-ttl": { type: "string" },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(COMMAND_HELP.serve);
     return 0;
   }
   const databaseValue = values.database ?? process.env.DATABASE_URL;
@@ -217,7 +261,7 @@ async function runDemoCommand(argv: string[]): Promise<number> {
     "log-level": { type: "string" },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(COMMAND_HELP.demo);
     return 0;
   }
   await runDemo({
@@ -230,14 +274,21 @@ async function runDemoCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The one way out: a code, and for a failure one line on stderr. */
+/**
+ * The one way out: a code, and for a failure one line on stderr, with any password masked.
+ * A failure exits at once: the pools are closed by then, and whatever a driver left open (a
+ * socket waiting for the server's authentication timeout) or a signal handler must not keep
+ * the process alive.
+ */
 function finish(code: number, error?: unknown): void {
   if (error !== undefined) {
     const message =
       error instanceof CliError
         ? error.message
         : `unexpected failure: ${String(describeError(error).message ?? "unknown error")}`;
-    process.stderr.write(`synapse-admin-statistics: ${message}\n`);
+    // stderr is synchronous for files and pipes: the line is out before the exit.
+    process.stderr.write(`synapse-admin-statistics: ${maskCredentials(message)}\n`);
+    process.exit(code);
   }
   process.exitCode = code;
 }

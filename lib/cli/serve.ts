@@ -22,7 +22,8 @@ import {
   openDatabase,
   type DatabaseTarget,
 } from "./database";
-import { CliError } from "./errors";
+import { answerClientError } from "./client-error";
+import { CliError, usageError } from "./errors";
 import { HEALTH_PATH, healthRoutes, READY_PATH } from "./health";
 import type { ListenAddress } from "./listen";
 import { createServiceMetrics, DEFAULT_METRICS_INTERVAL_MS, type ServiceMetrics } from "./metrics";
@@ -97,7 +98,7 @@ export async function serve(options: ServeOptions): Promise<void> {
         })
       : undefined;
     if (metrics && options.metricsListen) {
-      const metricsServer = await listen(metrics.app, options.metricsListen);
+      const metricsServer = await listen(metrics.app, options.metricsListen, false);
       stopMetrics = async () => {
         await metrics.stop();
         await new Promise<void>((resolve) => {
@@ -111,7 +112,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (options.synapseUrl) await checkSynapseAnswers(options.synapseUrl, logger);
 
     const app = createApp(main, state, options, metrics);
-    const server = await listen(app, options.listen);
+    const server = await listen(app, options.listen, options.cors);
     const baseUrl = urlOf(server, options.listen);
     logger.info(
       { listen: baseUrl, database: options.database.display, version: options.version },
@@ -137,6 +138,9 @@ function createApp(
 ): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // Synapse's paths are exact: `/_SYNAPSE/ADMIN/...` and a trailing slash are 404s.
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
   app.locals.stopping = false;
   if (metrics) app.use(metrics.countRequests);
   // Before the request log: probes come every few seconds and log at debug level themselves.
@@ -189,6 +193,13 @@ function createApp(
         : {}),
     }),
   );
+  // A preflight anywhere is answered, as Synapse answers it: with --no-cors the headers are a
+  // reverse proxy's to add, and it needs a 2xx from here to add them to.
+  app.use((req, res, next) => {
+    if (req.method !== "OPTIONS") return next();
+    if (options.cors) setCorsHeaders(res);
+    sendJson(res, 200, {});
+  });
   // What Synapse answers for a path it does not serve.
   app.use((_req, res) => {
     if (options.cors) setCorsHeaders(res);
@@ -239,9 +250,10 @@ function urlOf(server: Server, listenAddress: ListenAddress): string {
   return `http://${host}:${port}`;
 }
 
-function listen(app: express.Express, address: ListenAddress): Promise<Server> {
+function listen(app: express.Express, address: ListenAddress, cors: boolean): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(address.port, address.host);
+    server.on("clientError", answerClientError(cors));
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       const where = `${address.host}:${address.port}`;
@@ -249,8 +261,11 @@ function listen(app: express.Express, address: ListenAddress): Promise<Server> {
         reject(new CliError(`cannot listen on ${where}: address already in use`));
       else if (error.code === "EACCES")
         reject(new CliError(`cannot listen on ${where}: permission denied`));
+      // An address this machine does not have, or a name that is none: the --listen is wrong.
       else if (error.code === "EADDRNOTAVAIL")
-        reject(new CliError(`cannot listen on ${where}: no such local address`));
+        reject(usageError(`cannot listen on ${where}: no such local address`));
+      else if (error.code === "ENOTFOUND" || error.code === "EAI_AGAIN")
+        reject(usageError(`cannot listen on ${where}: unknown host`));
       else reject(new CliError(`cannot listen on ${where}: ${error.message}`));
     });
   });

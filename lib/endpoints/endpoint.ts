@@ -2,6 +2,7 @@
 // router mounts it and the OpenAPI document describes it, and the handler that serves it.
 
 import type { RawQuery } from "../http/query-string";
+import type { RequestLogContext } from "../http/request-context";
 import type { ResolvedOptions } from "../options";
 
 /** What a handler gets besides the parameters. */
@@ -11,6 +12,8 @@ export interface EndpointContext {
    * it is wasted and should stop.
    */
   signal: AbortSignal;
+  /** What a log line about this request starts with: its id, method and full path. */
+  logContext(): RequestLogContext;
 }
 
 /** Serves one request whose requester is already known to be an admin. */

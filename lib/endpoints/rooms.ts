@@ -2,6 +2,7 @@
 
 import { InternalFailure, requiresPostgres } from "../errors";
 import type { RawQuery } from "../http/query-string";
+import type { RequestLogContext } from "../http/request-context";
 import type { Logger } from "../logger";
 import { isPostgres } from "../dialect";
 import { parseRoomsQuery, roomsQuerySchema } from "../params/rooms";
@@ -36,7 +37,7 @@ export const largestRoomsEndpoint: Endpoint = {
       defaultEstimator: options.roomsEstimator,
       logger: options.logger,
     };
-    return (query) => largestRoomsStatistics(query, context);
+    return (query, { logContext }) => largestRoomsStatistics(query, context, logContext);
   },
 };
 
@@ -52,6 +53,7 @@ interface LargestRoomsContext {
 async function largestRoomsStatistics(
   query: RawQuery,
   context: LargestRoomsContext,
+  logContext: () => RequestLogContext,
 ): Promise<LargestRoomsResponse> {
   // Synapse refuses before reading anything: the estimate is made of PostgreSQL internals.
   if (!context.postgres) throw requiresPostgres();
@@ -68,7 +70,7 @@ async function largestRoomsStatistics(
   for (const hidden of estimate.hiddenTables) {
     try {
       context.logger.warn(
-        hiddenTableDetails(hidden, estimator),
+        { ...logContext(), ...hiddenTableDetails(hidden, estimator) },
         hiddenTableMessage(hidden, estimator),
       );
     } catch {

@@ -1,8 +1,14 @@
-// Admin check in front of every endpoint: token, then `authCheck`, then the admin flag. It runs
-// before any parameter is read, so a 401/403 always wins over a 400.
+// Admin check in front of every endpoint: token, then `authCheck`, then the guest flag, then the
+// admin flag. It runs before any parameter is read, so a 401/403 always wins over a 400.
 
 import type { Request } from "express";
-import { InternalFailure, MatrixError, notServerAdmin, unknownToken } from "../errors";
+import {
+  guestAccessForbidden,
+  InternalFailure,
+  MatrixError,
+  notServerAdmin,
+  unknownToken,
+} from "../errors";
 import type { AuthCheck, Requester } from "../types";
 import { extractAccessToken } from "./access-token";
 import type { RawQuery } from "./query-string";
@@ -26,18 +32,21 @@ export async function authenticateAdmin(
   try {
     result = await authCheck(token, req);
   } catch (error) {
-    // A deliberate answer (the built-in checks' 401, 403 or 503); anything else is a fault.
-    if (error instanceof MatrixError) throw error;
+    // A deliberate answer of a built-in check (its 401, 403 or 503), or a built-in check saying
+    // what failed (its token lookup); a host's check that throws says only that it threw.
+    if (error instanceof MatrixError || error instanceof InternalFailure) throw error;
     throw new InternalFailure("authCheck threw", {}, error);
   }
   if (result === null) throw unknownToken();
   if (!isRequester(result)) {
     // The host's callback is not trusted to be right: a truthy `admin: "false"` must not pass.
     throw new InternalFailure(
-      "authCheck must resolve to { userId: string, admin: boolean } or null",
+      "authCheck must resolve to { userId: string, admin: boolean, guest?: boolean } or null",
       { got: describeShape(result) },
     );
   }
+  // Synapse refuses a guest before anything else: a guest flagged admin is still a guest.
+  if (result.guest === true) throw guestAccessForbidden();
   if (!result.admin) throw notServerAdmin();
   return result;
 }
@@ -48,7 +57,8 @@ function isRequester(value: unknown): value is Requester {
     typeof candidate === "object" &&
     candidate !== null &&
     typeof candidate.userId === "string" &&
-    typeof candidate.admin === "boolean"
+    typeof candidate.admin === "boolean" &&
+    (candidate.guest === undefined || typeof candidate.guest === "boolean")
   );
 }
 

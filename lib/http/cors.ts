@@ -2,7 +2,7 @@
 
 import type { ServerResponse } from "node:http";
 
-const CORS_HEADERS: ReadonlyArray<[string, string]> = [
+export const CORS_HEADERS: ReadonlyArray<[string, string]> = [
   ["Access-Control-Allow-Origin", "*"],
   ["Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"],
   ["Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization, Date"],

@@ -16,20 +16,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /**
- * Answers an error. A MatrixError is sent as it is; anything else is logged (with `secrets`,
- * the request's token, blanked out) and answered with the generic 500 M_UNKNOWN body.
+ * Answers an error. A MatrixError is sent as it is; anything else is logged with the fields of
+ * `context` that place it (request id, method, path), with `secrets` (the request's token)
+ * blanked out of its message, and answered with the generic 500 M_UNKNOWN body.
  */
 export function sendError(
   res: ServerResponse,
   error: unknown,
   logger: Logger,
-  context: { method?: string; path: string; secrets: readonly string[] },
+  context: { secrets: readonly string[] } & Record<string, unknown>,
 ): void {
   let matrixError: MatrixError;
   if (error instanceof MatrixError) {
     matrixError = error;
   } else {
-    const where = { method: context.method, path: context.path };
+    const { secrets: _secrets, ...where } = context;
     // The host's logger is not trusted not to throw: the client gets its answer regardless.
     try {
       if (error instanceof InternalFailure) {

@@ -6,6 +6,8 @@ export interface AccessTokenOwner {
   /** Who the token acts as: the user it impersonates for an admin's "login as user" token. */
   userId: string;
   admin: boolean;
+  /** `users.is_guest`. */
+  guest: boolean;
   deactivated: boolean;
   /** `users.locked` (Synapse 1.93+); false on databases without the column. */
   locked: boolean;
@@ -15,6 +17,7 @@ export interface AccessTokenOwner {
 interface OwnerRow {
   name: string;
   admin: number | string | boolean | null;
+  is_guest: number | string | boolean | null;
   deactivated: number | string | boolean | null;
   locked?: number | string | boolean | null;
   valid_until_ms: number | string | null;
@@ -38,7 +41,7 @@ export async function findAccessTokenOwner(
   db: Knex,
   token: string,
 ): Promise<AccessTokenOwner | undefined> {
-  const columns = ["u.name", "u.admin", "u.deactivated", "t.valid_until_ms"];
+  const columns = ["u.name", "u.admin", "u.is_guest", "u.deactivated", "t.valid_until_ms"];
   if (await hasLockedColumn(db)) columns.push("u.locked");
   // As Synapse does: an admin's "login as user" token (puppets_user_id) acts as that user,
   // with that user's rights, not its admin owner's.
@@ -53,6 +56,7 @@ export async function findAccessTokenOwner(
     userId: row.name,
     // SMALLINT 0/1 in Synapse's schema; drivers may hand back numbers, strings or booleans.
     admin: isSet(row.admin),
+    guest: isSet(row.is_guest),
     deactivated: isSet(row.deactivated),
     locked: isSet(row.locked ?? null),
     validUntilMs: row.valid_until_ms === null ? null : Number(row.valid_until_ms),

@@ -1,12 +1,17 @@
 // Learns, once per database, the facts about Synapse's schema that change the media query:
-// whether `profiles` has `full_user_id` (Synapse 1.85+), and whether the database already
-// compares text by byte order (Synapse's own requirement) or needs `COLLATE "C"` for it.
+// whether `profiles` has `full_user_id` (Synapse 1.85+) filled on every row, and whether the
+// database already compares text by byte order (Synapse's own requirement) or needs
+// `COLLATE "C"` for it.
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
 
 export interface MediaSchema {
-  /** How a media row finds its profile: by full user ID, or (before 1.85) by localpart. */
+  /**
+   * How a media row finds its profile: by full user ID, or by localpart: before 1.85, and on
+   * a database upgraded past it whose `populate_full_user_id_profiles` background update has
+   * not filled every row yet (Synapse itself then finds no displayname for those rows).
+   */
   profileKey: "full_user_id" | "localpart";
   /**
    * Appended to text expressions that are sorted, so both backends order by bytes. Empty when
@@ -48,14 +53,34 @@ export async function probeMediaSchema(db: Knex, dialect: Dialect): Promise<Medi
     if (!row || !row.present) throw new MissingTableError(table);
   }
   const profiles = rows.tables.find((row) => row.table_name === "profiles");
+  // The localpart join finds every profile, filled or not: local media has local users only,
+  // and `profiles.user_id` is the localpart, unique. The full_user_id join, which the index
+  // serves directly, is kept for databases where it finds them all.
+  const fullUserIdComplete =
+    Boolean(profiles?.has_full_user_id) && !(await hasUnfilledFullUserIds(db, dialect));
   return {
-    profileKey: profiles?.has_full_user_id ? "full_user_id" : "localpart",
+    profileKey: fullUserIdComplete ? "full_user_id" : "localpart",
     byteOrder: rows.collationIsBytewise ? "" : ' COLLATE "C"',
     userIndex: indexes.some((columns) => columns[0] === "user_id"),
     coveringIndex: indexes.some(
       (columns) => columns[0] === "user_id" && columns.includes("media_length"),
     ),
   };
+}
+
+/**
+ * Whether some profile has no `full_user_id` yet. One index probe when the background index
+ * `profiles_full_user_id_key` exists (b-tree indexes hold NULLs, on both backends); otherwise
+ * a scan that stops at the first NULL, and this runs once per recheck, not per request.
+ */
+async function hasUnfilledFullUserIds(db: Knex, dialect: Dialect): Promise<boolean> {
+  const sql = "SELECT EXISTS (SELECT 1 FROM profiles WHERE full_user_id IS NULL) AS unfilled";
+  if (dialect === "postgres") {
+    const result = await db.raw<{ rows: Array<{ unfilled: boolean }> }>(sql);
+    return result.rows[0]?.unfilled === true;
+  }
+  const rows = await db.raw<Array<{ unfilled: number }>>(sql);
+  return Number(rows[0]?.unfilled) === 1;
 }
 
 /** The column lists of the complete (not partial) indexes on local_media_repository. */

@@ -19,7 +19,7 @@ import {
   type ScratchDatabase,
 } from "../../fixtures";
 import { runCliToEnd, startCli, type RunningCli } from "../helpers/cli";
-import { postgresServerUrl } from "../helpers/databases";
+import { lockTable, postgresServerUrl } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
 import { USERS_MEDIA } from "../helpers/paths";
 
@@ -182,13 +182,7 @@ describe("serve on PostgreSQL", () => {
   afterAll(() => database.drop());
 
   /** Holds an exclusive lock on the media table, so the endpoint's query waits on it. */
-  async function lockMedia(): Promise<() => Promise<void>> {
-    const trx = await database.knex.transaction();
-    await trx.raw("LOCK TABLE local_media_repository IN ACCESS EXCLUSIVE MODE");
-    return async () => {
-      await trx.commit();
-    };
-  }
+  const lockMedia = () => lockTable(database.knex, "local_media_repository");
 
   test("a query past --statement-timeout is cancelled and answered 500; the service stays up", async () => {
     const cli = await startCli([

@@ -2,7 +2,11 @@
 // prints.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Knex } from "knex";
+import { createSynapseSchema, insertAccounts, openSqlite, STANDARD_ACCOUNTS } from "../../fixtures";
 import { captureLog } from "./test-run";
 
 export const CLI = resolve(__dirname, "../../dist/lib/cli/main.js");
@@ -103,4 +107,69 @@ export function runCliToEnd(
   });
   captureLog("cli", `${result.stdout}\n${result.stderr}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SqliteSynapseFile {
+  /** The temporary folder the file is in (free for other files of the test). */
+  dir: string;
+  file: string;
+  /** Removes the folder and everything in it. */
+  remove(): void;
+}
+
+/**
+ * A SQLite Synapse database for the binary to open, in a temporary folder of its own: Synapse's
+ * tables, the standard accounts, and whatever `seed` adds.
+ */
+export async function createSqliteSynapseFile(
+  seed: (knex: Knex) => Promise<void> = async () => undefined,
+): Promise<SqliteSynapseFile> {
+  const dir = mkdtempSync(join(tmpdir(), "sas-cli-"));
+  const file = join(dir, "homeserver.db");
+  const knex = openSqlite(file);
+  try {
+    await createSynapseSchema(knex);
+    await insertAccounts(knex, STANDARD_ACCOUNTS);
+    await seed(knex);
+  } finally {
+    await knex.destroy();
+  }
+  return { dir, file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * `serve` over a fresh SQLite Synapse database for the surrounding describe block, with `args`
+ * added to its command line: started before its tests, stopped and removed after.
+ */
+export function useServedSqlite(args: string[] = []): {
+  readonly cli: RunningCli;
+  readonly database: SqliteSynapseFile;
+} {
+  let database: SqliteSynapseFile | undefined;
+  let cli: RunningCli | undefined;
+  beforeAll(async () => {
+    database = await createSqliteSynapseFile();
+    cli = await startCli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--database",
+      database.file,
+      ...args,
+    ]);
+  });
+  afterAll(async () => {
+    await cli?.stop();
+    database?.remove();
+  });
+  return {
+    get cli(): RunningCli {
+      if (!cli) throw new Error("the CLI is not started yet");
+      return cli;
+    },
+    get database(): SqliteSynapseFile {
+      if (!database) throw new Error("the database is not made yet");
+      return database;
+    },
+  };
 }

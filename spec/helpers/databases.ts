@@ -162,3 +162,15 @@ export function useTestDatabase(
     },
   };
 }
+
+/**
+ * Holds an ACCESS EXCLUSIVE lock on a PostgreSQL table, so that every query on it waits, until
+ * the returned function releases it.
+ */
+export async function lockTable(knex: Knex, table: string): Promise<() => Promise<void>> {
+  const trx = await knex.transaction();
+  await trx.raw("LOCK TABLE ?? IN ACCESS EXCLUSIVE MODE", [table]);
+  return async () => {
+    await trx.commit();
+  };
+}

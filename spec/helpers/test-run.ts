@@ -22,6 +22,17 @@ export const TEST_SECRETS = {
   urlPassword: "hunter2",
   wrongPassword: "wrong-password",
   readerPassword: "reader-password",
+  // Issue 11: tokens under parameters not spelled exactly access_token, and token-shaped values.
+  upperCaseQueryToken: "syt_VVBQRVI_upperCaseQueryToken_1101",
+  mixedCaseQueryToken: "syt_TWl4ZWQ_mixedCaseQueryToken_1102",
+  bracketQueryToken: "syt_QnJhY2tldA_bracketQueryToken_1103",
+  semicolonQueryToken: "syt_U2VtaQ_semicolonQueryToken_1104",
+  encodedEqualsQueryToken: "syt_RW5jb2RlZA_encodedEqualsToken_1105",
+  unknownParameterToken: "syt_VW5rbm93bg_unknownParameterToken_1106",
+  masCompatibilityToken: "mct_4yQ7pLx2Rk9VbN3cWz8HtM6sJd1FgA",
+  highEntropyValue: "Q7x9Lm2Pz8Rt4Vw6Yb1Nc3Kd5Hf0Js",
+  clientSecret: "client-secret-words-only",
+  tokenInPath: "syt_UGF0aA_tokenInPathSegment_1107",
 } as const;
 
 const ensure = (dir: string): void => {

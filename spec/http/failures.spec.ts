@@ -41,7 +41,8 @@ describe("database unreachable", () => {
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ errcode: "M_UNKNOWN", error: "Internal server error" });
       expect(records).toHaveLength(1);
-      expect(records[0]?.details.path).toBe("/v1/statistics/users/media");
+      // The full path the client asked for, mount included (issue 11).
+      expect(records[0]?.details.path).toBe(USERS_MEDIA);
       expect(JSON.stringify(records)).not.toContain("secret");
     } finally {
       await knex.destroy();

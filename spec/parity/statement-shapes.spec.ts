@@ -3,16 +3,10 @@
 // the answer the contract computes in plain TypeScript.
 
 import type { Knex } from "knex";
-import request from "supertest";
-import {
-  insertMediaDataset,
-  randomMediaDataset,
-  STANDARD_TOKENS,
-  type MediaDataset,
-} from "../../fixtures";
-import { createTestApp, USERS_MEDIA } from "../helpers/app";
+import { insertMediaDataset, randomMediaDataset, type MediaDataset } from "../../fixtures";
+import { expectContractAnswer } from "../helpers/contract";
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
-import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
+import type { OracleQuery } from "../helpers/oracle";
 
 const DATASET = randomMediaDataset({ seed: 5150, users: 150, maxMediaPerUser: 4 });
 
@@ -52,22 +46,6 @@ const INDEX_VARIANTS: Array<[string, (knex: Knex) => Promise<void>]> = [
   ],
 ];
 
-const asQuery = (query: OracleQuery): Record<string, string> =>
-  Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value)]));
-
-async function expectContract(
-  knex: Knex,
-  dataset: MediaDataset,
-  query: OracleQuery,
-): Promise<void> {
-  const res = await request(createTestApp({ knex }))
-    .get(USERS_MEDIA)
-    .query(asQuery(query))
-    .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
-  expect({ query, status: res.status }).toEqual({ query, status: 200 });
-  expect({ query, body: res.body }).toEqual({ query, body: expectedUsersMedia(dataset, query) });
-}
-
 describe.each(DATABASE_VARIANTS)("statement shapes on $name", (variant) => {
   describe.each(INDEX_VARIANTS)("with %s", (_variant, prepare) => {
     const db = useTestDatabase(variant, async (knex) => {
@@ -77,7 +55,7 @@ describe.each(DATABASE_VARIANTS)("statement shapes on $name", (variant) => {
     test.each(QUERIES.map((query) => [JSON.stringify(query), query] as const))(
       "every statement shape gives the contract's answer: %s",
       async (_label, query) => {
-        await expectContract(db.current.knex, DATASET, query);
+        await expectContractAnswer(db.current.knex, DATASET, query);
       },
     );
   });
@@ -100,7 +78,7 @@ describe.each(DATABASE_VARIANTS)("statement shapes on $name", (variant) => {
       { search_term: "ZZ", order_by: "media_length", dir: "b", from: 2000 },
       { search_term: "z1", from_ts: 1001 },
     ])("a broad search gives the contract's answer: %j", async (query) => {
-      await expectContract(db.current.knex, many, query);
+      await expectContractAnswer(db.current.knex, many, query);
     });
   });
 });

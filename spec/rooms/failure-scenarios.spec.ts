@@ -325,6 +325,11 @@ describe("a role that may not read a room table", () => {
         {
           level: "warn",
           details: {
+            // The request's own fields (issue 11), which link the warning to its request line.
+            requestId: expect.any(String),
+            method: "GET",
+            path: LARGEST_ROOMS,
+            query: `estimator=${estimator}`,
             table: "event_json",
             schema: "public",
             role: role?.name,
