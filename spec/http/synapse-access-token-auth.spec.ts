@@ -20,6 +20,7 @@ describe.each(DATABASE_KINDS)("token lookups on %s", (kind) => {
       expect(await authCheck(STANDARD_TOKENS.admin, request)).toEqual({
         userId: "@admin:test",
         admin: true,
+        guest: false,
       });
       const first = statements.length;
       for (let lookup = 0; lookup < 3; lookup++) await authCheck(STANDARD_TOKENS.user, request);

@@ -35,14 +35,21 @@ afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.destroy()));
 });
 
-/** The router on the standby, on a pool of its own; `failures` lists its failed statements' SQLSTATEs. */
-function standbyApp(pool: Knex.PoolConfig = { min: 0, max: 2 }) {
+/**
+ * The router on the standby, on a pool of its own; `failures` lists its failed statements'
+ * SQLSTATEs. It has answered once already, so that what it learns of the schema on first use
+ * (which reads profiles and users) is known: each test then stages its conflict on the one
+ * statement that reads the page.
+ */
+async function standbyApp(pool: Knex.PoolConfig = { min: 0, max: 2 }) {
   const knex = openPostgres(replicas.current.standbyUrl, pool);
   pools.push(knex);
   const failures: unknown[] = [];
   knex.on("query-error", (error: { code?: unknown }) => failures.push(error.code));
   const { logger, records } = recordingLogger();
-  return { app: createTestApp({ knex, logger }), knex, records, failures };
+  const app = createTestApp({ knex, logger });
+  expect((await askForMedia(app)).status).toBe(200);
+  return { app, knex, records, failures };
 }
 
 /** Starts a request for the first page of users' media, as the admin. */
@@ -57,7 +64,7 @@ const warnings = (records: readonly LogRecord[]) =>
   records.filter((record) => record.level === "warn");
 
 test("a read cancelled by a recovery conflict is tried again and answered 200; one warning names the cause and the standby settings, without SQL", async () => {
-  const { app, records, failures } = standbyApp();
+  const { app, records, failures } = await standbyApp();
   for (let round = 1; round <= 2; round++) {
     const release = await holdOnStandby(replicas.current, "profiles");
     let answer: Promise<request.Response>;
@@ -92,7 +99,7 @@ test("a read cancelled by a recovery conflict is tried again and answered 200; o
 });
 
 test("a read cancelled on every try is answered 503 M_UNKNOWN with Retry-After", async () => {
-  const { app, records, failures } = standbyApp();
+  const { app, records, failures } = await standbyApp();
   const release = await holdOnStandby(replicas.current, "profiles");
   let res: request.Response;
   try {
@@ -119,9 +126,7 @@ test("a read cancelled on every try is answered 503 M_UNKNOWN with Retry-After",
 });
 
 test("a token lookup cancelled by a recovery conflict is tried again", async () => {
-  const { app, records, failures } = standbyApp();
-  // Once, so that what the router learns of the schema (users.locked) is known already.
-  expect((await askForMedia(app)).status).toBe(200);
+  const { app, records, failures } = await standbyApp();
   const release = await holdOnStandby(replicas.current, "users");
   let answer: Promise<request.Response>;
   try {
@@ -141,7 +146,7 @@ test("a token lookup cancelled by a recovery conflict is tried again", async () 
 
 test("a connection ended under a read (pg_terminate_backend) is tried again on a fresh connection", async () => {
   // One connection in the pool: the retry can only run on a new one if the ended one is dropped.
-  const { app, records } = standbyApp({ min: 0, max: 1 });
+  const { app, records } = await standbyApp({ min: 0, max: 1 });
   const release = await holdOnStandby(replicas.current, "profiles");
   let answer: Promise<request.Response>;
   let ended: number;
