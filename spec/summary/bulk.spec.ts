@@ -6,36 +6,19 @@
 
 import type { Knex } from "knex";
 import { insertMedia } from "../../fixtures";
-import { MEDIA_USAGE_SUMMARY_TABLE, verifyMediaUsageSummary } from "../../lib";
+import { verifyMediaUsageSummary } from "../../lib";
 import { installMediaUsageSummary } from "../../lib/summary/media-usage-summary";
-import { DATABASE_KINDS, useTestDatabase, type DatabaseKind } from "../helpers/databases";
+import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
 import { expectedSummaryRows, summaryRowOf, summaryRows } from "../helpers/media-usage";
+import { bulkInsert, summaryWritesOf, type Statement } from "./bulk-statements";
 
 const ROWS = 2_000;
 
-/**
- * One INSERT ... SELECT of `rows` media generated inside the database, as an import runs it:
- * ids `<prefix><i>`, every seventh of unknown length; `userOf` is an SQL expression of `i`.
- */
-function bulkInsert(
-  kind: DatabaseKind,
-  prefix: string,
-  rows: number,
-  userOf: string,
-): { sql: string; bindings: Array<string | number> } {
-  const select = `SELECT CAST(? AS TEXT) || i, CASE WHEN i % 7 = 0 THEN NULL ELSE i END, 1, ${userOf}`;
-  const into = "INSERT INTO local_media_repository (media_id, media_length, created_ts, user_id)";
-  return kind === "postgres"
-    ? { sql: `${into} ${select} FROM generate_series(1, ?) AS g(i)`, bindings: [prefix, rows] }
-    : {
-        sql: `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?) ${into} ${select} FROM g`,
-        bindings: [rows, prefix],
-      };
-}
-
 describe.each(DATABASE_KINDS)("statements changing many media on %s", (kind) => {
   const db = useTestDatabase(kind, async (knex) => {
-    await insertMedia(knex, [{ media_id: "seed", user_id: "@seed:test", media_length: 1 }]);
+    await insertMedia(knex, [
+      { media_id: "seed", user_id: "@seed:test", media_length: 1, created_ts: 1 },
+    ]);
     await installMediaUsageSummary(knex);
   });
   let knex: Knex;
@@ -137,9 +120,9 @@ describe.each(DATABASE_KINDS)("statements changing many media on %s", (kind) => 
 describe("statements changing many media on postgres, row by row", () => {
   const db = useTestDatabase("postgres", async (knex) => {
     await insertMedia(knex, [
-      { media_id: "a0", user_id: "@a:test", media_length: 1 },
-      { media_id: "b0", user_id: "@b:test", media_length: 1 },
-      { media_id: "c0", user_id: "@c:test", media_length: 1 },
+      { media_id: "a0", user_id: "@a:test", media_length: 1, created_ts: 1 },
+      { media_id: "b0", user_id: "@b:test", media_length: 1, created_ts: 1 },
+      { media_id: "c0", user_id: "@c:test", media_length: 1, created_ts: 1 },
     ]);
     await installMediaUsageSummary(knex);
   });
@@ -148,46 +131,17 @@ describe("statements changing many media on postgres, row by row", () => {
     expect(await summaryRows(knex)).toEqual(await expectedSummaryRows(knex));
   });
 
-  /** Rows of the summary this transaction inserted, updated (each a new row version) and deleted so far. */
-  async function summaryWrites(
-    trx: Knex.Transaction,
-  ): Promise<{ inserted: number; updated: number; deleted: number }> {
-    const { rows } = (await trx.raw(
-      `SELECT n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_del AS deleted
-         FROM pg_stat_xact_user_tables WHERE relname = ?`,
-      [MEDIA_USAGE_SUMMARY_TABLE],
-    )) as { rows: Array<Record<"inserted" | "updated" | "deleted", string>> };
-    const [row] = rows;
-    return {
-      inserted: Number(row?.inserted),
-      updated: Number(row?.updated),
-      deleted: Number(row?.deleted),
-    };
-  }
-
-  /** What `sql` wrote to the summary, counted in the statistics of its own transaction. */
-  async function writesOf(sql: string, bindings: Array<string | number> = []) {
-    return db.current.knex.transaction(async (trx) => {
-      const before = await summaryWrites(trx);
-      await trx.raw(sql, bindings);
-      const after = await summaryWrites(trx);
-      return {
-        inserted: after.inserted - before.inserted,
-        updated: after.updated - before.updated,
-        deleted: after.deleted - before.deleted,
-      };
-    });
-  }
+  const writesOf = (statement: Statement | string) => summaryWritesOf(db.current.knex, statement);
 
   test("one statement writes each user's summary row once, however many of their media it changes", async () => {
     const insert = bulkInsert("postgres", "x", ROWS, "CASE i % 2 WHEN 0 THEN '@a:test' END");
-    expect(await writesOf(insert.sql, insert.bindings)).toEqual({
+    expect(await writesOf(insert)).toEqual({
       inserted: 0,
       updated: 1,
       deleted: 0,
     });
     const newcomer = bulkInsert("postgres", "y", ROWS, "'@new:test'");
-    expect(await writesOf(newcomer.sql, newcomer.bindings)).toEqual({
+    expect(await writesOf(newcomer)).toEqual({
       inserted: 1,
       updated: 0,
       deleted: 0,
