@@ -1,4 +1,4 @@
-// The row-level triggers the summary shipped with on PostgreSQL before 0.2, kept word for word
+// The row-level triggers the summary shipped with on PostgreSQL in 0.1, kept word for word
 // as those versions installed them: the benchmark measures them against today's statement-level
 // triggers, and the upgrade tests make an install of those versions out of a current one.
 

@@ -3,7 +3,7 @@
 // transaction) with and without the summary, in alternating blocks so the machine's noise
 // falls on both; statements of many media of one user (an import, a purge); the summary
 // table's size after the uploads with its autovacuum settings and with PostgreSQL's defaults;
-// today's statement-level triggers against the row-level ones of versions before 0.2; and the
+// today's statement-level triggers against the row-level ones of 0.1; and the
 // time install takes to backfill millions of media. Prints tables and writes JSON to
 // bench-results/.
 //
@@ -82,8 +82,8 @@ const USAGE = `Usage: node dist/bench/summary-triggers.js [options]
   --forms <n>               operations per arm comparing trigger forms (default 5000; 0 skips)
   --bulk <n>                media per statement of one user, without the summary and with
                             today's triggers (default 100000; 0 skips)
-  --bulk-row-level <n>      the same, also with the row-level triggers of versions before
-                            0.2, which take time quadratic in it (default 5000; 0 skips)
+  --bulk-row-level <n>      the same, also with the row-level triggers of 0.1, which
+                            take time quadratic in it (default 5000; 0 skips)
   --bulk-rounds <n>         rounds of those statements per arm (default 3)
   --backfill-sqlite <list>  media rows to time install at on SQLite (default 1000000)
   --backfill-postgres <list> the same on PostgreSQL (default 1000000,10000000)
@@ -322,6 +322,27 @@ async function durableUploads(
   }
 }
 
+/**
+ * Two copies of the preloaded SQLite database (`template.db` in `dir`), without and with the
+ * summary, as arms at synchronous=NORMAL.
+ */
+async function sqliteArms(
+  dir: string,
+  prefix: string,
+): Promise<{ files: { none: string; summary: string }; arms: Arm[] }> {
+  const files = { none: join(dir, `${prefix}none.db`), summary: join(dir, `${prefix}summary.db`) };
+  await copyFile(join(dir, "template.db"), files.none);
+  await copyFile(join(dir, "template.db"), files.summary);
+  const setup = openSqliteArm(files.summary, "NORMAL");
+  await installMediaUsageSummary(setup);
+  await setup.destroy();
+  const arms = [
+    await makeArm("without summary", openSqliteArm(files.none, "NORMAL"), "sqlite"),
+    await makeArm("with summary", openSqliteArm(files.summary, "NORMAL"), "sqlite"),
+  ];
+  return { files, arms };
+}
+
 async function insertCostOnSqlite(
   options: Options,
   workload: Workload,
@@ -338,17 +359,7 @@ async function insertCostOnSqlite(
   await builder.raw("PRAGMA journal_mode = WAL");
   await preload(builder, "sqlite", workload.preload);
   await builder.destroy();
-  const files = { none: join(dir, "none.db"), summary: join(dir, "summary.db") };
-  await copyFile(template, files.none);
-  await copyFile(template, files.summary);
-
-  const setup = openSqliteArm(files.summary, "NORMAL");
-  await installMediaUsageSummary(setup);
-  await setup.destroy();
-  const arms = [
-    await makeArm("without summary", openSqliteArm(files.none, "NORMAL"), "sqlite"),
-    await makeArm("with summary", openSqliteArm(files.summary, "NORMAL"), "sqlite"),
-  ];
+  const { files, arms } = await sqliteArms(dir, "");
   let inserts: ArmResult[];
   try {
     log(`SQLite: ${options.inserts} inserts per arm (WAL, synchronous=NORMAL)`);
@@ -399,7 +410,7 @@ async function insertCostOnPostgres(
       "postgres",
     ),
     await makeArm(
-      "with summary, row-level triggers (before 0.2)",
+      "with summary, row-level triggers (0.1)",
       openPostgresArm(urls.rowLevel, false),
       "postgres",
     ),
@@ -469,35 +480,46 @@ async function insertCostOnPostgres(
   return { inserts, durable, sizes };
 }
 
+/**
+ * Three copies of the preloaded database side by side: without the summary, with today's
+ * statement-level triggers, and with the row-level triggers of 0.1; vacuumed and analysed.
+ */
+async function triggerFormArms(
+  server: PostgresServer,
+  template: string,
+  tag: string,
+): Promise<[Arm, Arm, Arm]> {
+  const arm = async (name: string, suffix: string) =>
+    makeArm(
+      name,
+      openPostgresArm(
+        await createDatabase(server, `${template}_${tag}_${suffix}`, template),
+        false,
+      ),
+      "postgres",
+    );
+  const arms: [Arm, Arm, Arm] = [
+    await arm("without summary", "none"),
+    await arm("statement-level", "stmt"),
+    await arm("row-level (0.1)", "row"),
+  ];
+  const [, statement, row] = arms;
+  await installMediaUsageSummary(statement.db);
+  await installMediaUsageSummary(row.db);
+  await useRowLevelTriggers(row.db);
+  for (const each of arms) await each.db.raw("VACUUM ANALYZE");
+  return arms;
+}
+
 async function triggerFormsOnPostgres(
   options: Options,
   workload: Workload,
   server: PostgresServer,
   template: string,
 ): Promise<FormsSection> {
-  const arms = [
-    await makeArm(
-      "no triggers",
-      openPostgresArm(await createDatabase(server, `${template}_f_none`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "statement-level (0.2)",
-      openPostgresArm(await createDatabase(server, `${template}_f_stmt`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "row-level (before 0.2)",
-      openPostgresArm(await createDatabase(server, `${template}_f_row`, template), false),
-      "postgres",
-    ),
-  ];
-  const [, statement, row] = arms as [Arm, Arm, Arm];
+  const arms = await triggerFormArms(server, template, "f");
+  const [, statement, row] = arms;
   try {
-    await installMediaUsageSummary(row.db);
-    await useRowLevelTriggers(row.db);
-    await installMediaUsageSummary(statement.db);
-    for (const arm of arms) await arm.db.raw("VACUUM ANALYZE");
     // Ten blocks an arm, however many operations: fewer would leave the median to chance.
     const block = Math.max(1, Math.floor(options.forms / 10));
     const blocks = Math.floor(options.forms / block);
@@ -550,29 +572,9 @@ async function bulkOnPostgres(
   server: PostgresServer,
   template: string,
 ): Promise<BulkResult[]> {
-  const arms = [
-    await makeArm(
-      "without summary",
-      openPostgresArm(await createDatabase(server, `${template}_b_none`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "statement-level (0.2)",
-      openPostgresArm(await createDatabase(server, `${template}_b_stmt`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "row-level (before 0.2)",
-      openPostgresArm(await createDatabase(server, `${template}_b_row`, template), false),
-      "postgres",
-    ),
-  ];
-  const [none, statement, row] = arms as [Arm, Arm, Arm];
+  const arms = await triggerFormArms(server, template, "b");
+  const [none, statement, row] = arms;
   try {
-    await installMediaUsageSummary(statement.db);
-    await installMediaUsageSummary(row.db);
-    await useRowLevelTriggers(row.db);
-    for (const arm of arms) await arm.db.raw("VACUUM ANALYZE");
     const results: BulkResult[] = [];
     if (options.bulkRowLevel > 0) {
       log(`PostgreSQL: statements of ${options.bulkRowLevel} media of one user, three arms`);
@@ -600,16 +602,7 @@ async function bulkOnPostgres(
 }
 
 async function bulkOnSqlite(options: Options, dir: string): Promise<BulkResult[]> {
-  const files = { none: join(dir, "bulk-none.db"), summary: join(dir, "bulk-summary.db") };
-  await copyFile(join(dir, "template.db"), files.none);
-  await copyFile(join(dir, "template.db"), files.summary);
-  const setup = openSqliteArm(files.summary, "NORMAL");
-  await installMediaUsageSummary(setup);
-  await setup.destroy();
-  const arms = [
-    await makeArm("without summary", openSqliteArm(files.none, "NORMAL"), "sqlite"),
-    await makeArm("with summary", openSqliteArm(files.summary, "NORMAL"), "sqlite"),
-  ];
+  const { arms } = await sqliteArms(dir, "bulk-");
   try {
     const results: BulkResult[] = [];
     // Two sizes: SQLite's row-level triggers update the row in place, so the time per medium

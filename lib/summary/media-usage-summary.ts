@@ -27,7 +27,7 @@ export interface MediaUsageSummaryReport {
   missingTriggers: string[];
   /**
    * Names of triggers installed by an earlier version: they keep the summary exact, but the
-   * row-level ones of versions before 0.2 make a statement that changes many media of one user
+   * row-level ones of 0.1 make a statement that changes many media of one user
    * take time quadratic in their number. `installMediaUsageSummary` replaces them in place.
    */
   outdatedTriggers: string[];

@@ -1,5 +1,5 @@
-// The summary on PostgreSQL: a table with an index per sort, and row-level triggers on
-// local_media_repository that keep it exact, all created in the media table's own schema,
+// The summary on PostgreSQL: a table with an index per sort, and statement-level triggers on
+// local_media_repository that keep it exact (statement-triggers.ts), all created in the media table's own schema,
 // owned by the media table's owner, and installed in one transaction that holds writers of the
 // media table off from before the backfill until the triggers exist.
 
@@ -193,7 +193,7 @@ function creationStatements(schema: string): string[] {
 }
 
 /**
- * Replaces the triggers an earlier version installed (row-level ones before 0.2) with this
+ * Replaces the triggers an earlier version installed (the row-level ones of 0.1) with this
  * version's, in place: the summary's rows stay, since those triggers kept them exact. Runs
  * under the ACCESS EXCLUSIVE lock DROP TRIGGER needs, so no change to the media table falls
  * between the old triggers and the new. Answers the names replaced.

@@ -5,29 +5,20 @@
 // left behind in the same transaction, and ran for more than ten minutes).
 
 import type { Knex } from "knex";
-import { insertMedia } from "../../fixtures";
-import { verifyMediaUsageSummary } from "../../lib";
-import { installMediaUsageSummary } from "../../lib/summary/media-usage-summary";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
-import { expectedSummaryRows, summaryRowOf, summaryRows } from "../helpers/media-usage";
+import { DATABASE_KINDS } from "../helpers/databases";
+import { summaryRowOf } from "../helpers/media-usage";
 import { bulkInsert, summaryWritesOf, type Statement } from "./bulk-statements";
+import { useExactSummary } from "./exact-summary";
 
 const ROWS = 2_000;
 
 describe.each(DATABASE_KINDS)("statements changing many media on %s", (kind) => {
-  const db = useTestDatabase(kind, async (knex) => {
-    await insertMedia(knex, [
-      { media_id: "seed", user_id: "@seed:test", media_length: 1, created_ts: 1 },
-    ]);
-    await installMediaUsageSummary(knex);
-  });
+  const database = useExactSummary(kind, [
+    { media_id: "seed", user_id: "@seed:test", media_length: 1, created_ts: 1 },
+  ]);
   let knex: Knex;
   beforeEach(() => {
-    knex = db.current.knex;
-  });
-  afterEach(async () => {
-    expect(await summaryRows(knex)).toEqual(await expectedSummaryRows(knex));
-    expect(await verifyMediaUsageSummary(knex)).toMatchObject({ drift: [], driftedUsers: 0 });
+    knex = database();
   });
 
   const user = (name: string) => `@${name}.${kind}:test`;
@@ -117,21 +108,17 @@ describe.each(DATABASE_KINDS)("statements changing many media on %s", (kind) => 
   });
 });
 
-describe("statements changing many media on postgres, row by row", () => {
-  const db = useTestDatabase("postgres", async (knex) => {
-    await insertMedia(knex, [
-      { media_id: "a0", user_id: "@a:test", media_length: 1, created_ts: 1 },
-      { media_id: "b0", user_id: "@b:test", media_length: 1, created_ts: 1 },
-      { media_id: "c0", user_id: "@c:test", media_length: 1, created_ts: 1 },
-    ]);
-    await installMediaUsageSummary(knex);
-  });
-  afterEach(async () => {
-    const { knex } = db.current;
-    expect(await summaryRows(knex)).toEqual(await expectedSummaryRows(knex));
-  });
-
-  const writesOf = (statement: Statement | string) => summaryWritesOf(db.current.knex, statement);
+describe("statements changing many media on postgres: the summary rows they write and lock", () => {
+  const database = useExactSummary(
+    "postgres",
+    ["a", "b", "c"].map((name) => ({
+      media_id: `${name}0`,
+      user_id: `@${name}:test`,
+      media_length: 1,
+      created_ts: 1,
+    })),
+  );
+  const writesOf = (statement: Statement | string) => summaryWritesOf(database(), statement);
 
   test("one statement writes each user's summary row once, however many of their media it changes", async () => {
     const insert = bulkInsert("postgres", "x", ROWS, "CASE i % 2 WHEN 0 THEN '@a:test' END");
@@ -172,8 +159,7 @@ describe("statements changing many media on postgres, row by row", () => {
   });
 
   test("two statements changing the same users' media in opposite orders do not deadlock", async () => {
-    const { knex } = db.current;
-    const admin = knex;
+    const knex = database();
     // One upload for @c holds its summary row until it commits; meanwhile one statement adds
     // media for @a, @c and @b in that order, another for @b, @c and @a. Taking the summary rows
     // in the order of the media rows, the first would hold @a and the second @b, each then
@@ -205,7 +191,7 @@ describe("statements changing many media on postgres, row by row", () => {
       }
       // Both statements are under way, and waiting for a lock, before @c's upload commits.
       for (let waited = 0; ; waited += 20) {
-        const { rows } = (await admin.raw(
+        const { rows } = (await knex.raw(
           "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE pid = ANY(?) AND wait_event_type = 'Lock'",
           [pids],
         )) as { rows: Array<{ waiting: number }> };

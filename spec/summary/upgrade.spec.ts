@@ -1,4 +1,4 @@
-// A summary installed on PostgreSQL by a version before 0.2, whose row-level triggers make one
+// A summary installed on PostgreSQL by 0.1, whose row-level triggers make one
 // statement of many media for one user quadratic: the router keeps using it (it is exact),
 // verify names its outdated triggers, and install replaces them in place, keeping the rows.
 
