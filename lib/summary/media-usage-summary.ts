@@ -27,8 +27,8 @@ export interface MediaUsageSummaryReport {
   missingTriggers: string[];
   /**
    * Names of triggers installed by an earlier version: they keep the summary exact, but the
-   * row-level ones of 0.1 make a statement that changes many media of one user
-   * take time quadratic in their number. `installMediaUsageSummary` replaces them in place.
+   * row-level ones of 0.1 make a statement that changes many media of one user take time
+   * quadratic in their number. `installMediaUsageSummary` replaces them in place.
    */
   outdatedTriggers: string[];
   /** Users whose summary row differs from the media table, by user ID (byte order), at most `VERIFY_DRIFT_LIMIT`. */

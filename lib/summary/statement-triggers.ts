@@ -3,8 +3,9 @@
 // the source reads the rows it changed from its transition tables (REFERENCING NEW TABLE / OLD
 // TABLE, PostgreSQL 10+), nets them per group, and writes each group's summary row once: a
 // statement of 100,000 rows for one user makes one new version of that user's row, where a
-// row-level trigger would make 100,000 in the same transaction, each update slower than the
-// last as it walks the chain of dead versions (quadratic: issue 11, item 8).
+// row-level trigger would make 100,000 in the same transaction, each slower than the last: the
+// lookup of the row steps over every earlier version, all still in the indexes and none
+// reclaimable before the transaction ends (quadratic: issue 11, item 8).
 
 /** A summary of a source table, described for generating its triggers. */
 export interface SummarisedTable {
