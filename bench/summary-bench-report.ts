@@ -1,6 +1,7 @@
 // The summary benchmark's report: the figures as Markdown tables, and the shape of its JSON.
 
 import type { ArmResult, Kind } from "./summary-bench-arms";
+import type { BulkResult } from "./summary-bench-bulk";
 
 export interface SizeResult {
   settings: string;
@@ -54,6 +55,7 @@ export interface Results {
   options: { block: number };
   inserts: Partial<Record<Kind, InsertSection>>;
   forms?: FormsSection;
+  bulk: BulkResult[];
   backfill: BackfillResult[];
 }
 
@@ -122,6 +124,27 @@ export function report(results: Results): string {
             ...forms.purge.map((result) => result.ms),
           ],
         ],
+      ),
+      "",
+    );
+  }
+  for (const kind of ["sqlite", "postgres"] as const) {
+    const bulk = results.bulk.filter((result) => result.database === kind);
+    if (bulk.length === 0) continue;
+    // The arms of the first size, which has them all; a larger size may leave one out.
+    const arms = (bulk[0]?.arms ?? []).map((arm) => arm.arm);
+    out.push(
+      `One statement of many media of one user on ${kind === "sqlite" ? "SQLite" : "PostgreSQL"} (ms, median over rounds; ratio against "${arms[0] ?? ""}")`,
+      table(
+        ["media", "statement", ...arms],
+        bulk.map((result) => [
+          result.rows,
+          result.statement,
+          ...arms.map((name) => {
+            const arm = result.arms.find((candidate) => candidate.arm === name);
+            return arm === undefined ? "not run" : `${arm.ms} (${arm.ratio.toFixed(2)})`;
+          }),
+        ]),
       ),
       "",
     );

@@ -1,9 +1,11 @@
 // What the opt-in per-user media summary costs and how it behaves at size, on SQLite and
 // PostgreSQL side by side: uploads as Synapse makes them (one single-row INSERT per
 // transaction) with and without the summary, in alternating blocks so the machine's noise
-// falls on both; the summary table's size after that run with its autovacuum settings and with
-// PostgreSQL's defaults; row-level against statement-level triggers; and the time install
-// takes to backfill millions of media. Prints a table and writes JSON to bench-results/.
+// falls on both; statements of many media of one user (an import, a purge); the summary
+// table's size after the uploads with its autovacuum settings and with PostgreSQL's defaults;
+// today's statement-level triggers against the row-level ones of 0.1; and the
+// time install takes to backfill millions of media. Prints tables and writes JSON to
+// bench-results/.
 //
 //   npm run bench:triggers [-- --database postgres://user@host/db] [--inserts 100000] ...
 
@@ -46,8 +48,9 @@ import {
   type Results,
   type SizeResult,
 } from "./summary-bench-report";
+import { timeBulkStatements, type BulkResult } from "./summary-bench-bulk";
 import { createBulkMediaDatabase } from "./summary-bulk-media";
-import { useStatementLevelTriggers } from "./summary-statement-triggers";
+import { useRowLevelTriggers } from "./summary-row-triggers";
 
 interface Options {
   database: string | undefined;
@@ -59,6 +62,9 @@ interface Options {
   naptime: number;
   durable: number;
   forms: number;
+  bulk: number;
+  bulkRowLevel: number;
+  bulkRounds: number;
   backfill: Record<Kind, number[]>;
 }
 
@@ -74,6 +80,11 @@ const USAGE = `Usage: node dist/bench/summary-triggers.js [options]
                             server's own with --database)
   --durable <n>             inserts per arm with a durable commit each (default 1000; 0 skips)
   --forms <n>               operations per arm comparing trigger forms (default 5000; 0 skips)
+  --bulk <n>                media per statement of one user, without the summary and with
+                            today's triggers (default 100000; 0 skips)
+  --bulk-row-level <n>      the same, also with the row-level triggers of 0.1, which
+                            take time quadratic in it (default 5000; 0 skips)
+  --bulk-rounds <n>         rounds of those statements per arm (default 3)
   --backfill-sqlite <list>  media rows to time install at on SQLite (default 1000000)
   --backfill-postgres <list> the same on PostgreSQL (default 1000000,10000000)
 `;
@@ -92,6 +103,9 @@ function parseOptions(argv: string[]): Options {
       naptime: { type: "string" },
       durable: { type: "string" },
       forms: { type: "string" },
+      bulk: { type: "string" },
+      "bulk-row-level": { type: "string" },
+      "bulk-rounds": { type: "string" },
       "backfill-sqlite": { type: "string" },
       "backfill-postgres": { type: "string" },
       help: { type: "boolean" },
@@ -126,6 +140,9 @@ function parseOptions(argv: string[]): Options {
     naptime: count("naptime", values.naptime, 10),
     durable: count("durable", values.durable, 1_000),
     forms: count("forms", values.forms, 5_000),
+    bulk: count("bulk", values.bulk, 100_000),
+    bulkRowLevel: count("bulk-row-level", values["bulk-row-level"], 5_000),
+    bulkRounds: Math.max(1, count("bulk-rounds", values["bulk-rounds"], 3)),
     backfill: {
       sqlite: list("backfill-sqlite", values["backfill-sqlite"], [1_000_000]),
       postgres: list("backfill-postgres", values["backfill-postgres"], [1_000_000, 10_000_000]),
@@ -275,12 +292,12 @@ async function summarySize(
   };
 }
 
-/** Every figure is of a summary that stayed exact; `ownTriggers` false for the statement-level candidate. */
-async function checkNoDrift(db: Knex, what: string, ownTriggers = true): Promise<void> {
+/** Every figure is of a summary that stayed exact. */
+async function checkNoDrift(db: Knex, what: string): Promise<void> {
   const report = await verifyMediaUsageSummary(db);
   if (report.driftedUsers > 0)
     throw new Error(`${what}: the summary drifted (${report.driftedUsers} users)`);
-  if (ownTriggers && !report.triggersPresent) throw new Error(`${what}: triggers missing`);
+  if (!report.triggersPresent) throw new Error(`${what}: triggers missing`);
 }
 
 /** A short run with a durable commit per upload, on arms opened for it (and closed after). */
@@ -305,6 +322,27 @@ async function durableUploads(
   }
 }
 
+/**
+ * Two copies of the preloaded SQLite database (`template.db` in `dir`), without and with the
+ * summary, as arms at synchronous=NORMAL.
+ */
+async function sqliteArms(
+  dir: string,
+  prefix: string,
+): Promise<{ files: { none: string; summary: string }; arms: Arm[] }> {
+  const files = { none: join(dir, `${prefix}none.db`), summary: join(dir, `${prefix}summary.db`) };
+  await copyFile(join(dir, "template.db"), files.none);
+  await copyFile(join(dir, "template.db"), files.summary);
+  const setup = openSqliteArm(files.summary, "NORMAL");
+  await installMediaUsageSummary(setup);
+  await setup.destroy();
+  const arms = [
+    await makeArm("without summary", openSqliteArm(files.none, "NORMAL"), "sqlite"),
+    await makeArm("with summary", openSqliteArm(files.summary, "NORMAL"), "sqlite"),
+  ];
+  return { files, arms };
+}
+
 async function insertCostOnSqlite(
   options: Options,
   workload: Workload,
@@ -321,17 +359,7 @@ async function insertCostOnSqlite(
   await builder.raw("PRAGMA journal_mode = WAL");
   await preload(builder, "sqlite", workload.preload);
   await builder.destroy();
-  const files = { none: join(dir, "none.db"), summary: join(dir, "summary.db") };
-  await copyFile(template, files.none);
-  await copyFile(template, files.summary);
-
-  const setup = openSqliteArm(files.summary, "NORMAL");
-  await installMediaUsageSummary(setup);
-  await setup.destroy();
-  const arms = [
-    await makeArm("without summary", openSqliteArm(files.none, "NORMAL"), "sqlite"),
-    await makeArm("with summary", openSqliteArm(files.summary, "NORMAL"), "sqlite"),
-  ];
+  const { files, arms } = await sqliteArms(dir, "");
   let inserts: ArmResult[];
   try {
     log(`SQLite: ${options.inserts} inserts per arm (WAL, synchronous=NORMAL)`);
@@ -371,6 +399,7 @@ async function insertCostOnPostgres(
     none: await createDatabase(server, `${template}_none`, template),
     tuned: await createDatabase(server, `${template}_tuned`, template),
     defaults: await createDatabase(server, `${template}_defaults`, template),
+    rowLevel: await createDatabase(server, `${template}_rowlevel`, template),
   };
   const arms = [
     await makeArm("without summary", openPostgresArm(urls.none, false), "postgres"),
@@ -380,13 +409,20 @@ async function insertCostOnPostgres(
       openPostgresArm(urls.defaults, false),
       "postgres",
     ),
+    await makeArm(
+      "with summary, row-level triggers (0.1)",
+      openPostgresArm(urls.rowLevel, false),
+      "postgres",
+    ),
   ];
-  const [, tuned, defaults] = arms as [Arm, Arm, Arm];
+  const [, tuned, defaults, rowLevel] = arms as [Arm, Arm, Arm, Arm];
   let inserts: ArmResult[];
   const sizes: SizeResult[] = [];
   try {
     await installMediaUsageSummary(tuned.db);
     await installMediaUsageSummary(defaults.db);
+    await installMediaUsageSummary(rowLevel.db);
+    await useRowLevelTriggers(rowLevel.db);
     await defaults.db.raw(
       `ALTER TABLE sas_user_media_usage RESET (${Object.keys(SUMMARY_STORAGE_PARAMETERS).join(", ")})`,
     );
@@ -398,6 +434,7 @@ async function insertCostOnPostgres(
     const after = { tuned: await summarySize(tuned.db), defaults: await summarySize(defaults.db) };
     await checkNoDrift(tuned.db, "PostgreSQL");
     await checkNoDrift(defaults.db, "PostgreSQL (default autovacuum)");
+    await checkNoDrift(rowLevel.db, "PostgreSQL (row-level triggers)");
     const size = (
       settings: string,
       from: typeof before.tuned,
@@ -443,35 +480,46 @@ async function insertCostOnPostgres(
   return { inserts, durable, sizes };
 }
 
+/**
+ * Three copies of the preloaded database side by side: without the summary, with today's
+ * statement-level triggers, and with the row-level triggers of 0.1; vacuumed and analysed.
+ */
+async function triggerFormArms(
+  server: PostgresServer,
+  template: string,
+  tag: string,
+): Promise<[Arm, Arm, Arm]> {
+  const arm = async (name: string, suffix: string) =>
+    makeArm(
+      name,
+      openPostgresArm(
+        await createDatabase(server, `${template}_${tag}_${suffix}`, template),
+        false,
+      ),
+      "postgres",
+    );
+  const arms: [Arm, Arm, Arm] = [
+    await arm("without summary", "none"),
+    await arm("statement-level", "stmt"),
+    await arm("row-level (0.1)", "row"),
+  ];
+  const [, statement, row] = arms;
+  await installMediaUsageSummary(statement.db);
+  await installMediaUsageSummary(row.db);
+  await useRowLevelTriggers(row.db);
+  for (const each of arms) await each.db.raw("VACUUM ANALYZE");
+  return arms;
+}
+
 async function triggerFormsOnPostgres(
   options: Options,
   workload: Workload,
   server: PostgresServer,
   template: string,
 ): Promise<FormsSection> {
-  const arms = [
-    await makeArm(
-      "no triggers",
-      openPostgresArm(await createDatabase(server, `${template}_f_none`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "row-level (shipped)",
-      openPostgresArm(await createDatabase(server, `${template}_f_row`, template), false),
-      "postgres",
-    ),
-    await makeArm(
-      "statement-level",
-      openPostgresArm(await createDatabase(server, `${template}_f_stmt`, template), false),
-      "postgres",
-    ),
-  ];
-  const [, row, statement] = arms as [Arm, Arm, Arm];
+  const arms = await triggerFormArms(server, template, "f");
+  const [, statement, row] = arms;
   try {
-    await installMediaUsageSummary(row.db);
-    await installMediaUsageSummary(statement.db);
-    await useStatementLevelTriggers(statement.db);
-    for (const arm of arms) await arm.db.raw("VACUUM ANALYZE");
     // Ten blocks an arm, however many operations: fewer would leave the median to chance.
     const block = Math.max(1, Math.floor(options.forms / 10));
     const blocks = Math.floor(options.forms / block);
@@ -512,8 +560,59 @@ async function triggerFormsOnPostgres(
       purge.push({ arm: arm.name, rows: options.forms, ms: round(msSince(start), 1) });
     }
     await checkNoDrift(row.db, "row-level triggers");
-    await checkNoDrift(statement.db, "statement-level triggers", false);
+    await checkNoDrift(statement.db, "statement-level triggers");
     return { inserts, accessUpdates, purge };
+  } finally {
+    await closeAll(arms);
+  }
+}
+
+async function bulkOnPostgres(
+  options: Options,
+  server: PostgresServer,
+  template: string,
+): Promise<BulkResult[]> {
+  const arms = await triggerFormArms(server, template, "b");
+  const [none, statement, row] = arms;
+  try {
+    const results: BulkResult[] = [];
+    if (options.bulkRowLevel > 0) {
+      log(`PostgreSQL: statements of ${options.bulkRowLevel} media of one user, three arms`);
+      results.push(
+        ...(await timeBulkStatements(arms, "postgres", options.bulkRowLevel, options.bulkRounds)),
+      );
+    }
+    if (options.bulk > 0) {
+      log(`PostgreSQL: statements of ${options.bulk} media of one user, without the row-level arm`);
+      results.push(
+        ...(await timeBulkStatements(
+          [none, statement],
+          "postgres",
+          options.bulk,
+          options.bulkRounds,
+        )),
+      );
+    }
+    await checkNoDrift(statement.db, "PostgreSQL bulk statements");
+    await checkNoDrift(row.db, "PostgreSQL bulk statements (row-level triggers)");
+    return results;
+  } finally {
+    await closeAll(arms);
+  }
+}
+
+async function bulkOnSqlite(options: Options, dir: string): Promise<BulkResult[]> {
+  const { arms } = await sqliteArms(dir, "bulk-");
+  try {
+    const results: BulkResult[] = [];
+    // Two sizes: SQLite's row-level triggers update the row in place, so the time per medium
+    // should not grow with the statement.
+    for (const rows of [options.bulkRowLevel, options.bulk].filter((size) => size > 0)) {
+      log(`SQLite: statements of ${rows} media of one user`);
+      results.push(...(await timeBulkStatements(arms, "sqlite", rows, options.bulkRounds)));
+    }
+    await checkNoDrift(arms[1]?.db as Knex, "SQLite bulk statements");
+    return results;
   } finally {
     await closeAll(arms);
   }
@@ -565,6 +664,7 @@ async function main(): Promise<void> {
     environment: { node: process.version, cores: availableParallelism() },
     options,
     inserts: {},
+    bulk: [],
     backfill: [],
   };
   const started = now();
@@ -584,6 +684,7 @@ async function main(): Promise<void> {
           ?.version ?? "unknown";
       await probe.destroy();
       results.inserts.sqlite = await insertCostOnSqlite(options, workload, dir);
+      results.bulk.push(...(await bulkOnSqlite(options, dir)));
       for (const size of options.backfill.sqlite) {
         results.backfill.push(
           await backfill("sqlite", size, async () => {
@@ -619,6 +720,7 @@ async function main(): Promise<void> {
       results.inserts.postgres = await insertCostOnPostgres(options, workload, pgServer, template);
       if (options.forms > 0)
         results.forms = await triggerFormsOnPostgres(options, workload, pgServer, template);
+      results.bulk.push(...(await bulkOnPostgres(options, pgServer, template)));
       for (const size of options.backfill.postgres) {
         results.backfill.push(
           await backfill("postgres", size, async () => {

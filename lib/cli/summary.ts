@@ -93,10 +93,14 @@ async function perform(action: Action, db: Knex, target: DatabaseTarget): Promis
   switch (action) {
     case "install": {
       const started = Date.now();
-      const { users, media } = await installMediaUsageSummary(db);
+      const { users, media, upgradedTriggers } = await installMediaUsageSummary(db);
+      const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
       write(
-        `Installed the per-user media summary on ${target.display}: ${users} users, ${media} media ` +
-          `(${((Date.now() - started) / 1000).toFixed(1)} s). Triggers keep it exact from now on.\n`,
+        upgradedTriggers.length > 0
+          ? `Upgraded the per-user media summary on ${target.display}: replaced ${upgradedTriggers.join(", ")}; ` +
+              `kept its ${users} users, ${media} media (${took}).\n`
+          : `Installed the per-user media summary on ${target.display}: ${users} users, ${media} media ` +
+              `(${took}). Triggers keep it exact from now on.\n`,
       );
       return 0;
     }
@@ -136,6 +140,13 @@ function describeReport(report: MediaUsageSummaryReport): string {
     lines.push(
       `Missing or disabled triggers: ${report.missingTriggers.join(", ")}.`,
       "Without them the summary no longer follows local_media_repository, and the router will not use it.",
+    );
+  }
+  if (report.triggersPresent && report.outdatedTriggers.length > 0) {
+    lines.push(
+      `Triggers of an earlier version: ${report.outdatedTriggers.join(", ")}.`,
+      "They keep the summary exact, but a statement that changes many media of one user takes time quadratic in their number. " +
+        "Run `summary install` to replace them in place.",
     );
   }
   if (report.driftedUsers === 0) {

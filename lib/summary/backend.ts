@@ -13,6 +13,8 @@ export interface SummaryState {
   readable: boolean;
   /** Triggers of the summary that are missing, or present but disabled. */
   missingTriggers: string[];
+  /** Triggers of the summary present but installed by another version (install replaces them). */
+  outdatedTriggers: string[];
   /** Every object of the summary that exists, by name: what a new install would collide with. */
   objects: string[];
   /** The summary and media tables as a statement must name them (schema-qualified on PostgreSQL). */
@@ -26,11 +28,19 @@ export interface InstallCounts {
   media: number;
 }
 
+export interface InstallOutcome extends InstallCounts {
+  /** The triggers of an earlier version install replaced, the rows kept; empty for a new install. */
+  upgradedTriggers: string[];
+}
+
 export interface SummaryBackend {
   /** What of the summary exists, from the catalogue alone. */
   inspect(db: Knex): Promise<SummaryState>;
-  /** Creates and backfills the summary in one transaction; refuses if any part exists. */
-  install(db: Knex): Promise<InstallCounts>;
+  /**
+   * Creates and backfills the summary in one transaction, or brings the triggers of a complete
+   * summary of an earlier version to this one; refuses if any other part exists.
+   */
+  install(db: Knex): Promise<InstallOutcome>;
   /** Drops whatever part of the summary exists, in one transaction; the names dropped. */
   uninstall(db: Knex): Promise<string[]>;
 }

@@ -5,7 +5,7 @@
 
 import type { Knex } from "knex";
 import { describeClient, detectDialect } from "../dialect";
-import type { InstallCounts, SummaryBackend } from "./backend";
+import type { InstallOutcome, SummaryBackend } from "./backend";
 import { findDrift, type MediaUsageDrift } from "./drift";
 import { MediaUsageSummaryError, noMediaTable } from "./errors";
 import { postgresSummary } from "./postgres-summary";
@@ -16,7 +16,7 @@ export { MEDIA_USAGE_SUMMARY_TABLE } from "./names";
 export { MediaUsageSummaryError, type MediaUsageSummaryFailure } from "./errors";
 export type { MediaUsageDrift, MediaUsageTotals } from "./drift";
 
-export type MediaUsageSummaryInstallResult = InstallCounts;
+export type MediaUsageSummaryInstallResult = InstallOutcome;
 
 export interface MediaUsageSummaryReport {
   /** The summary table exists. */
@@ -25,6 +25,12 @@ export interface MediaUsageSummaryReport {
   triggersPresent: boolean;
   /** Names of the triggers that are missing or disabled. */
   missingTriggers: string[];
+  /**
+   * Names of triggers installed by an earlier version: they keep the summary exact, but the
+   * row-level ones of 0.1 make a statement that changes many media of one user take time
+   * quadratic in their number. `installMediaUsageSummary` replaces them in place.
+   */
+  outdatedTriggers: string[];
   /** Users whose summary row differs from the media table, by user ID (byte order), at most `VERIFY_DRIFT_LIMIT`. */
   drift: MediaUsageDrift[];
   /** How many users differ in all (`drift` lists the first of them). */
@@ -61,8 +67,10 @@ function backendFor(
 /**
  * Creates the summary table, its indexes and the triggers on local_media_repository, and fills
  * the table from the media table, all in one transaction. Writers of the media table wait
- * while it runs (reads go on), so no upload is missed or counted twice. Refuses, with a
- * MediaUsageSummaryError, when any part of the summary is already there.
+ * while it runs (reads go on), so no upload is missed or counted twice. On a complete summary
+ * installed by an earlier version, replaces its outdated triggers in place instead (keeping
+ * the rows, which they kept exact) and names them in `upgradedTriggers`. Refuses, with a
+ * MediaUsageSummaryError, when any other part of the summary is already there.
  */
 export async function installMediaUsageSummary(db: Knex): Promise<MediaUsageSummaryInstallResult> {
   return backendFor(db, "install").backend.install(db);
@@ -81,6 +89,7 @@ export async function verifyMediaUsageSummary(db: Knex): Promise<MediaUsageSumma
     installed: state.table,
     triggersPresent: state.missingTriggers.length === 0,
     missingTriggers: state.missingTriggers,
+    outdatedTriggers: state.outdatedTriggers,
   };
   if (!state.table) return { ...report, drift: [], driftedUsers: 0 };
   return {

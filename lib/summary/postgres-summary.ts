@@ -1,5 +1,5 @@
-// The summary on PostgreSQL: a table with an index per sort, and row-level triggers on
-// local_media_repository that keep it exact, all created in the media table's own schema,
+// The summary on PostgreSQL: a table with an index per sort, and statement-level triggers on
+// local_media_repository that keep it exact (statement-triggers.ts), all created in the media table's own schema,
 // owned by the media table's owner, and installed in one transaction that holds writers of the
 // media table off from before the backfill until the triggers exist.
 
@@ -7,7 +7,7 @@ import type { Knex } from "knex";
 import { describeError } from "../logger";
 import {
   countSummary,
-  type InstallCounts,
+  type InstallOutcome,
   type SummaryBackend,
   type SummaryState,
 } from "./backend";
@@ -21,6 +21,7 @@ import {
   SUMMARY_TRIGGERS,
 } from "./names";
 import { inPostgresTransaction, knexRunner, type SqlRunner } from "../sql";
+import { aggregateRows, statementTriggers, type SummarisedTable } from "./statement-triggers";
 
 /**
  * Per-table autovacuum settings of the summary. Every upload rewrites its uploader's row, and
@@ -34,6 +35,14 @@ export const SUMMARY_STORAGE_PARAMETERS: Readonly<Record<string, string>> = {
   autovacuum_vacuum_threshold: "1000",
   autovacuum_vacuum_cost_delay: "0",
 };
+
+/**
+ * A whole summary whose triggers, every one there and enabled, include some of an earlier
+ * version: install brings them to this version. A summary missing any part is stale, and only
+ * uninstall then install rebuilds it.
+ */
+const isUpgradable = (state: SummaryState): boolean =>
+  state.table && state.missingTriggers.length === 0 && state.outdatedTriggers.length > 0;
 
 /** How long install and uninstall wait for the media table's lock before giving up. */
 const LOCK_TIMEOUT_MS = 10_000;
@@ -57,6 +66,8 @@ interface StateRow {
   enabled_triggers: string[];
   triggers: string[];
   functions: string[];
+  /** The source of the function each of the summary's triggers calls, by trigger name (NULL: no trigger). */
+  trigger_sources: Record<string, string> | null;
 }
 
 // One catalogue query, cheap enough for the router to repeat. The summary's objects are looked
@@ -76,7 +87,9 @@ const STATE_SQL = `
                 WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[])) AS triggers,
          ARRAY(SELECT p.proname::text FROM pg_proc p
                 WHERE p.pronamespace = m.relnamespace AND p.proname = ANY(?::text[])
-                  AND p.pronargs = 0 AND p.prorettype = 'trigger'::regtype) AS functions
+                  AND p.pronargs = 0 AND p.prorettype = 'trigger'::regtype) AS functions,
+         (SELECT json_object_agg(t.tgname, p.prosrc) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+           WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[])) AS trigger_sources
     FROM pg_class m
     JOIN pg_namespace n ON n.oid = m.relnamespace
    WHERE m.oid = to_regclass(?)`;
@@ -90,6 +103,7 @@ async function readState(
     POSTGRES_TRIGGERS,
     POSTGRES_TRIGGERS,
     POSTGRES_TRIGGERS,
+    POSTGRES_TRIGGERS,
     MEDIA_TABLE,
   ]);
   if (row === undefined) {
@@ -100,6 +114,7 @@ async function readState(
         table: false,
         readable: false,
         missingTriggers: [...POSTGRES_TRIGGERS],
+        outdatedTriggers: [],
         objects: [],
         names: { summary: MEDIA_USAGE_SUMMARY_TABLE, media: MEDIA_TABLE },
       },
@@ -112,6 +127,7 @@ async function readState(
       table: row.table_readable !== null,
       readable: row.table_readable === true,
       missingTriggers: POSTGRES_TRIGGERS.filter((name) => !row.enabled_triggers.includes(name)),
+      outdatedTriggers: outdatedTriggers(row),
       // A function and its trigger share a name: list each name once.
       objects: [...new Set([...row.relations, ...row.triggers, ...row.functions])].sort(),
       names: qualifiedNames(row.schema),
@@ -119,108 +135,81 @@ async function readState(
   };
 }
 
+/** The summary's triggers that call a function other than this version's. */
+function outdatedTriggers(row: StateRow): string[] {
+  const sources = row.trigger_sources ?? {};
+  return statementTriggers(mediaUsage(row.schema))
+    .filter(({ name, source }) => name in sources && sources[name] !== source)
+    .map(({ name }) => name)
+    .sort();
+}
+
 function qualifiedNames(schema: string): { summary: string; media: string } {
   return { summary: `${schema}.${MEDIA_USAGE_SUMMARY_TABLE}`, media: `${schema}.${MEDIA_TABLE}` };
 }
 
-/** The bodies of the trigger functions, built from two steps shared by all of them. */
-function triggerFunctionBodies(summary: string): Record<keyof typeof SUMMARY_TRIGGERS, string> {
-  // INSERT ... ON CONFLICT is atomic under concurrency: of two first uploads by one user, one
-  // inserts the row and the other waits for it, then updates it.
-  const addNew = `
-    INSERT INTO ${summary} AS summary (user_id, media_count, media_length)
-    VALUES (NEW.user_id, 1, COALESCE(NEW.media_length, 0))
-    ON CONFLICT (user_id) DO UPDATE
-       SET media_count = summary.media_count + 1,
-           media_length = summary.media_length + EXCLUDED.media_length;`;
-  // The UPDATE locks the row and returns the count as it is under that lock, so the DELETE
-  // that follows sees what it saw. An upload for the same user meanwhile waits on the lock;
-  // once the row is gone, its ON CONFLICT finds no conflict any more and inserts afresh.
-  const removeOld = `
-    UPDATE ${summary}
-       SET media_count = media_count - 1,
-           media_length = media_length - COALESCE(OLD.media_length, 0)
-     WHERE user_id = OLD.user_id
-    RETURNING media_count INTO remaining;
-    IF remaining = 0 THEN
-      DELETE FROM ${summary} WHERE user_id = OLD.user_id;
-    END IF;`;
+/** The summary as the trigger generator sees it, for a media table in `schema`. */
+function mediaUsage(schema: string): SummarisedTable {
+  const { summary, media } = qualifiedNames(schema);
   return {
-    insert: `BEGIN${addNew}
-  RETURN NULL;
-END`,
-    delete: `DECLARE remaining BIGINT;
-BEGIN${removeOld}
-  RETURN NULL;
-END`,
-    // The trigger's WHEN clause lets through only rows whose user or length changed.
-    update: `DECLARE remaining BIGINT;
-BEGIN
-  IF OLD.user_id IS NOT DISTINCT FROM NEW.user_id THEN
-    UPDATE ${summary}
-       SET media_length = media_length - COALESCE(OLD.media_length, 0) + COALESCE(NEW.media_length, 0)
-     WHERE user_id = NEW.user_id;
-  ELSE
-    IF OLD.user_id IS NOT NULL THEN${removeOld}
-    END IF;
-    IF NEW.user_id IS NOT NULL THEN${addNew}
-    END IF;
-  END IF;
-  RETURN NULL;
-END`,
-    truncate: `BEGIN
-  TRUNCATE ${summary};
-  RETURN NULL;
-END`,
+    source: media,
+    summary,
+    schema,
+    key: "user_id",
+    keyType: "TEXT",
+    count: "media_count",
+    sums: [{ column: "media_length", of: "media_length" }],
+    triggers: SUMMARY_TRIGGERS,
   };
 }
 
-/** How each trigger fires; WHEN clauses keep rows that cannot change the summary out of plpgsql. */
-const TRIGGER_EVENTS: Record<keyof typeof SUMMARY_TRIGGERS, string> = {
-  insert: "AFTER INSERT ON %media% FOR EACH ROW WHEN (NEW.user_id IS NOT NULL)",
-  delete: "AFTER DELETE ON %media% FOR EACH ROW WHEN (OLD.user_id IS NOT NULL)",
-  update:
-    "AFTER UPDATE OF user_id, media_length ON %media% FOR EACH ROW" +
-    " WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.media_length IS DISTINCT FROM NEW.media_length)",
-  truncate: "AFTER TRUNCATE ON %media% FOR EACH STATEMENT",
-};
-
 /** The statements that create the summary, in order, for a media table in `schema`. */
 function creationStatements(schema: string): string[] {
-  const { summary, media } = qualifiedNames(schema);
+  const table = mediaUsage(schema);
   const storage = Object.entries(SUMMARY_STORAGE_PARAMETERS)
     .map(([name, value]) => `${name} = ${value}`)
     .join(", ");
-  const bodies = triggerFunctionBodies(summary);
   const statements = [
     // COLLATE "C": user IDs compare by bytes, so the byte-order sorts the endpoint promises can
     // walk these indexes whatever the database's own collation is.
-    `CREATE TABLE ${summary} (
+    `CREATE TABLE ${table.summary} (
        user_id TEXT COLLATE "C" NOT NULL,
        media_count BIGINT NOT NULL,
        media_length BIGINT NOT NULL,
        CONSTRAINT ${SUMMARY_PRIMARY_KEY} PRIMARY KEY (user_id)
      ) WITH (${storage})`,
     // The backfill comes before the sort indexes: building them once beats growing them row by row.
-    `INSERT INTO ${summary} (user_id, media_count, media_length)
-     SELECT user_id, COUNT(*), COALESCE(SUM(media_length), 0)
-       FROM ${media}
-      WHERE user_id IS NOT NULL
-      GROUP BY user_id`,
-    `CREATE INDEX ${SUMMARY_INDEXES.media_length} ON ${summary} (media_length, user_id COLLATE "C")`,
-    `CREATE INDEX ${SUMMARY_INDEXES.media_count} ON ${summary} (media_count, user_id COLLATE "C")`,
+    `INSERT INTO ${table.summary} (user_id, media_count, media_length)
+     ${aggregateRows(table, table.source)}`,
+    `CREATE INDEX ${SUMMARY_INDEXES.media_length} ON ${table.summary} (media_length, user_id COLLATE "C")`,
+    `CREATE INDEX ${SUMMARY_INDEXES.media_count} ON ${table.summary} (media_count, user_id COLLATE "C")`,
   ];
-  for (const [event, name] of Object.entries(SUMMARY_TRIGGERS) as Array<
-    [keyof typeof SUMMARY_TRIGGERS, string]
-  >) {
-    statements.push(
-      `CREATE FUNCTION ${schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$\n${bodies[event]}\n$sas$`,
-      `CREATE TRIGGER ${name} ${TRIGGER_EVENTS[event].replace("%media%", media)} EXECUTE FUNCTION ${schema}.${name}()`,
-    );
+  for (const trigger of statementTriggers(table)) {
+    statements.push(trigger.createFunction(false), trigger.createTrigger);
   }
   // Fresh statistics, so the first queries on the summary are planned well.
-  statements.push(`ANALYZE ${summary}`);
+  statements.push(`ANALYZE ${table.summary}`);
   return statements;
+}
+
+/**
+ * Replaces the triggers an earlier version installed (the row-level ones of 0.1) with this
+ * version's, in place: the summary's rows stay, since those triggers kept them exact. Runs
+ * under the ACCESS EXCLUSIVE lock DROP TRIGGER needs, so no change to the media table falls
+ * between the old triggers and the new. Answers the names replaced.
+ */
+async function upgradeTriggers(run: SqlRunner, state: StateRow, outdated: string[]) {
+  const { media } = qualifiedNames(state.schema);
+  const replaced = statementTriggers(mediaUsage(state.schema)).filter((trigger) =>
+    outdated.includes(trigger.name),
+  );
+  for (const trigger of replaced) {
+    await run.rows(`DROP TRIGGER ${trigger.name} ON ${media}`);
+    // OR REPLACE keeps the function's owner (the media table's) and its privileges.
+    await run.rows(trigger.createFunction(true));
+    await run.rows(trigger.createTrigger);
+  }
+  return replaced.map((trigger) => trigger.name).sort();
 }
 
 /** Sets this transaction's lock timeout and takes `mode` on the media table, or says it is busy. */
@@ -303,7 +292,7 @@ export const postgresSummary: SummaryBackend = {
     return (await readState(knexRunner(db, "postgres"))).state;
   },
 
-  install(db: Knex): Promise<InstallCounts> {
+  install(db: Knex): Promise<InstallOutcome> {
     return explainPrivilegeErrors(
       "install",
       db,
@@ -316,16 +305,25 @@ export const postgresSummary: SummaryBackend = {
         if (located.row === undefined) throw noMediaTable();
         // SHARE ROW EXCLUSIVE (what CREATE TRIGGER takes anyway) waits for every open write to
         // the media table to finish and blocks new ones until COMMIT, while reads go on: no
-        // upload can land between the backfill and the triggers, nor be counted twice.
-        await lockMediaTable(run, located.state.names.media, "SHARE ROW EXCLUSIVE");
+        // upload can land between the backfill and the triggers, nor be counted twice. An
+        // upgrade drops triggers, which takes ACCESS EXCLUSIVE (reads wait too, for milliseconds).
+        const media = located.state.names.media;
+        const upgrading = isUpgradable(located.state);
+        await lockMediaTable(run, media, upgrading ? "ACCESS EXCLUSIVE" : "SHARE ROW EXCLUSIVE");
         const { row, state } = await readState(run);
         if (row === undefined) throw noMediaTable();
+        if (isUpgradable(state)) {
+          if (!upgrading) await lockMediaTable(run, media, "ACCESS EXCLUSIVE");
+          const upgradedTriggers = await upgradeTriggers(run, row, state.outdatedTriggers);
+          await shareWithMediaTableRoles(run, row.schema, row);
+          return { ...(await countSummary(run, state.names.summary)), upgradedTriggers };
+        }
         if (state.objects.length > 0) throw alreadyInstalled(state.objects);
         for (const statement of creationStatements(row.schema)) {
           await run.rows(statement);
         }
         await shareWithMediaTableRoles(run, row.schema, row);
-        return countSummary(run, state.names.summary);
+        return { ...(await countSummary(run, state.names.summary)), upgradedTriggers: [] };
       }),
     );
   },

@@ -5,7 +5,7 @@
 import type { Knex } from "knex";
 import {
   countSummary,
-  type InstallCounts,
+  type InstallOutcome,
   type SummaryBackend,
   type SummaryState,
 } from "./backend";
@@ -40,6 +40,8 @@ async function readState(run: SqlRunner): Promise<SummaryState> {
           (row) => row.type === "trigger" && row.name === name && row.tbl_name === MEDIA_TABLE,
         ),
     ),
+    // SQLite's triggers are the row-level ones every version installed: none is outdated.
+    outdatedTriggers: [],
     // Ours only: a trigger of another table, or an index of another table, that happens to
     // carry one of these names is not the summary's (and install's CREATE will say so).
     objects: rows
@@ -125,7 +127,7 @@ export const sqliteSummary: SummaryBackend = {
     return readState(knexRunner(db, "sqlite"));
   },
 
-  install(db: Knex): Promise<InstallCounts> {
+  install(db: Knex): Promise<InstallOutcome> {
     // BEGIN IMMEDIATE holds every other writer off until COMMIT: nothing can change the media
     // table between the backfill and the triggers.
     return inSqliteImmediateTransaction(db, async (run) => {
@@ -135,7 +137,7 @@ export const sqliteSummary: SummaryBackend = {
       for (const statement of creationStatements()) {
         await run.rows(statement);
       }
-      return countSummary(run, MEDIA_USAGE_SUMMARY_TABLE);
+      return { ...(await countSummary(run, MEDIA_USAGE_SUMMARY_TABLE)), upgradedTriggers: [] };
     });
   },
 

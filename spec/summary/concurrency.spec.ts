@@ -13,6 +13,10 @@ import { openTestDatabase, type DatabaseKind } from "../helpers/databases";
 import { expectedSummaryRows, summaryRows } from "../helpers/media-usage";
 
 const RUN_MS = 3_000;
+// On a loaded machine 3 s may hold too few transactions to mean anything: the writers then go
+// on until they have run enough of them (and emptied enough users), up to this long.
+const MAX_RUN_MS = 20_000;
+const ENOUGH = { transactions: 150, emptied: 10 };
 // Few users, so that writers keep meeting on the same summary rows.
 const USERS = ["@a:test", "@b:test", "@c:test", "@d:test", "@e:test"];
 
@@ -97,12 +101,16 @@ async function runWorker(
   kind: DatabaseKind,
   db: Knex,
   worker: number,
-  deadline: number,
+  deadline: { soonest: number; latest: number },
   tally: Tally,
 ): Promise<void> {
   const random = seededRandom(1000 + worker);
   let sequence = 0;
-  while (Date.now() < deadline) {
+  const enough = () =>
+    Date.now() >= deadline.soonest &&
+    tally.transactions >= ENOUGH.transactions &&
+    tally.emptied >= ENOUGH.emptied;
+  while (Date.now() < deadline.latest && !enough()) {
     const changes = Array.from({ length: random() < 0.3 ? 2 + Math.floor(random() * 3) : 1 }, () =>
       randomChange(random, worker, sequence++),
     );
@@ -219,7 +227,7 @@ describe.each(["sqlite", "postgres"] as const)(
       const writers = openWriters(kind, location, WRITERS[kind]);
       const tally: Tally = { statements: 0, transactions: 0, retries: 0, emptied: 0 };
       try {
-        const deadline = Date.now() + RUN_MS;
+        const deadline = { soonest: Date.now() + RUN_MS, latest: Date.now() + MAX_RUN_MS };
         // allSettled: a failing writer must not leave the others running into closed pools.
         const outcomes = await Promise.allSettled(
           Array.from({ length: WRITERS[kind] }, (_, worker) =>

@@ -73,11 +73,13 @@ describe.each(DATABASE_KINDS)("the per-user media summary on %s", (kind) => {
       expect(result).toEqual({
         users: expected.length,
         media: expected.reduce((sum, row) => sum + row.media_count, 0),
+        upgradedTriggers: [],
       });
       expect(await verifyMediaUsageSummary(knex)).toEqual({
         installed: true,
         triggersPresent: true,
         missingTriggers: [],
+        outdatedTriggers: [],
         drift: [],
         driftedUsers: 0,
       });
@@ -85,7 +87,11 @@ describe.each(DATABASE_KINDS)("the per-user media summary on %s", (kind) => {
 
   test("install on a database without media makes an empty summary", () =>
     withDatabase(kind, async ({ knex }) => {
-      expect(await installMediaUsageSummary(knex)).toEqual({ users: 0, media: 0 });
+      expect(await installMediaUsageSummary(knex)).toEqual({
+        users: 0,
+        media: 0,
+        upgradedTriggers: [],
+      });
       expect(await summaryRows(knex)).toEqual([]);
       expect(await detectMediaUsageSummary(knex)).toBe(true);
     }));

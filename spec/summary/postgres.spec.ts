@@ -115,7 +115,7 @@ describe("the summary on PostgreSQL", () => {
 
     await writer.commit();
 
-    expect(await install).toEqual({ users: 1, media: 2 });
+    expect(await install).toEqual({ users: 1, media: 2, upgradedTriggers: [] });
     expect(await summaryRowOf(knex, "@late:test")).toEqual({
       user_id: "@late:test",
       media_count: 2,

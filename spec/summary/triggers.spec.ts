@@ -4,9 +4,9 @@
 
 import type { Knex } from "knex";
 import { insertMedia, type MediaRow } from "../../fixtures";
-import { installMediaUsageSummary, verifyMediaUsageSummary } from "../../lib";
-import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
-import { expectedSummaryRows, summaryRowOf, summaryRows } from "../helpers/media-usage";
+import { DATABASE_KINDS } from "../helpers/databases";
+import { summaryRowOf, summaryRows } from "../helpers/media-usage";
+import { useExactSummary } from "./exact-summary";
 
 let nextId = 0;
 const media = (userId: string | null, length: number | null): MediaRow => ({
@@ -23,18 +23,11 @@ const row = (user_id: string, media_count: number, media_length: number) => ({
 });
 
 describe.each(DATABASE_KINDS)("the summary's triggers on %s", (kind) => {
-  const db = useTestDatabase(kind, async (knex) => {
-    await insertMedia(knex, [media("@seed:test", 1)]);
-    await installMediaUsageSummary(knex);
-  });
+  // Whatever a test checks, the whole summary must still equal the aggregate after it.
+  const database = useExactSummary(kind, [media("@seed:test", 1)]);
   let knex: Knex;
   beforeEach(() => {
-    knex = db.current.knex;
-  });
-  // Whatever a test checks, the whole summary must still equal the aggregate after it.
-  afterEach(async () => {
-    expect(await summaryRows(knex)).toEqual(await expectedSummaryRows(knex));
-    expect((await verifyMediaUsageSummary(knex)).driftedUsers).toBe(0);
+    knex = database();
   });
 
   const media$ = () => knex("local_media_repository");
