@@ -106,8 +106,8 @@ const dialectSql: Record<Dialect, DialectSql> = {
 const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 // `!` rather than a backslash: its meaning does not depend on standard_conforming_strings.
-const LIKE_ESCAPE = "!";
-const literalLikePattern = (term: string): string =>
+export const LIKE_ESCAPE = "!";
+export const literalLikePattern = (term: string): string =>
   `%${asciiLower(term).replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
 
 type Binding = SqlValue;
