@@ -76,9 +76,9 @@ export async function readLargestMedia(
     conditions.push("m.created_ts <= ?");
     filterBindings.push(filter.untilTs);
   }
-  // Rows without a media ID cannot be named to Synapse's APIs, and are no one's to list.
-  conditions.unshift("m.media_id IS NOT NULL");
-  const where = `WHERE ${conditions.join(" AND ")}`;
+  // Nothing but the filters: the count is then an index-only scan of users_have_local_media
+  // (or of the unique index on the origin), never a read of the rows themselves.
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   const text = (column: string): string => `${column}${BYTE_ORDER[dialect]} ASC NULLS LAST`;
   const order = (length: string, owner: string, mediaId: string): string =>
     [
@@ -102,7 +102,8 @@ export async function readLargestMedia(
   const total = rows.length > 0 ? toInteger(rows[0]?.total) : 0;
   const media: Array<LargestLocalMedia | LargestRemoteMedia> = [];
   for (const row of rows) {
-    // A page past the end still brings the total, on a row with no media.
+    // A page past the end still brings the total, on a row with no media (Synapse never
+    // stores a media without its ID).
     if (row.media_id === null) continue;
     const listed = {
       media_id: row.media_id,

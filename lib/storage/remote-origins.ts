@@ -35,9 +35,42 @@ interface OriginRow {
   last_fetched_ts: Count;
 }
 
-// PostgreSQL sorts and folds by the database's collation unless told C; SQLite's BINARY
-// collation and its lower() are byte order and ASCII already.
-const BYTE_ORDER: Record<Dialect, string> = { postgres: ' COLLATE "C"', sqlite: "" };
+interface DialectSql {
+  /** Text compared by bytes and folded by ASCII only, whatever the database's collation. */
+  byteOrder: string;
+  /** Added after the cache table in the per-origin aggregate. */
+  scanHint: string;
+  /** (origin, thumbnail_length) for at least the origins of the CTE `page`. */
+  pageThumbnails: string;
+}
+
+const dialectSql: Record<Dialect, DialectSql> = {
+  postgres: {
+    byteOrder: ' COLLATE "C"',
+    scanHint: "",
+    // Every origin's thumbnails in one parallel scan: a reference to the page (a CTE) would
+    // keep the scan out of the parallel workers, measured 3x slower at 3.5M thumbnails.
+    pageThumbnails: `
+       SELECT t.media_origin AS origin, SUM(t.thumbnail_length) AS thumbnail_length
+         FROM remote_media_cache_thumbnails AS t
+        WHERE t.media_origin IS NOT NULL
+        GROUP BY t.media_origin`,
+  },
+  // SQLite's BINARY collation and lower() are byte order and ASCII already. It groups by
+  // sorting, so it reads the thumbnails of the page's origins only, through Synapse's unique
+  // index on (media_origin, media_id, ...).
+  sqlite: {
+    byteOrder: "",
+    // Left to itself, SQLite walks the unique index in origin order and fetches every row by
+    // rowid: measured 3x slower at 2M rows than scanning the table and sorting.
+    scanHint: " NOT INDEXED",
+    pageThumbnails: `
+       SELECT t.media_origin AS origin, SUM(t.thumbnail_length) AS thumbnail_length
+         FROM remote_media_cache_thumbnails AS t
+        WHERE t.media_origin IN (SELECT origin FROM page)
+        GROUP BY t.media_origin`,
+  },
+};
 
 /**
  * One page of origins with their media count and bytes, thumbnail bytes and first and last
@@ -49,7 +82,8 @@ export async function readRemoteOrigins(
   dialect: Dialect,
   filter: RemoteOriginsFilter,
 ): Promise<RemoteOriginsPage> {
-  const collate = BYTE_ORDER[dialect];
+  const sql = dialectSql[dialect];
+  const collate = sql.byteOrder;
   const bindings: SqlValue[] = [];
   const where = ["m.media_origin IS NOT NULL"];
   if (filter.searchTerm !== undefined) {
@@ -62,19 +96,14 @@ export async function readRemoteOrigins(
        SELECT m.media_origin AS origin, COUNT(*) AS media_count,
               COALESCE(SUM(m.media_length), 0) AS media_length,
               MIN(m.created_ts) AS first_fetched_ts, MAX(m.created_ts) AS last_fetched_ts
-         FROM remote_media_cache AS m
+         FROM remote_media_cache AS m${sql.scanHint}
         WHERE ${where.join(" AND ")}
         GROUP BY m.media_origin
      ),
      page AS MATERIALIZED (
        SELECT * FROM per_origin ORDER BY ${orderBy("per_origin", filter, collate)} LIMIT ? OFFSET ?
      ),
-     thumbnails AS (
-       SELECT t.media_origin AS origin, SUM(t.thumbnail_length) AS thumbnail_length
-         FROM remote_media_cache_thumbnails AS t
-        WHERE t.media_origin IN (SELECT origin FROM page)
-        GROUP BY t.media_origin
-     )
+     thumbnails AS (${sql.pageThumbnails})
      SELECT counted.total, page.origin, page.media_count, page.media_length,
             COALESCE(thumbnails.thumbnail_length, 0) AS thumbnail_length,
             page.first_fetched_ts, page.last_fetched_ts
