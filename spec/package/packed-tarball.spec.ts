@@ -47,6 +47,7 @@ afterAll(() => {
 });
 
 const EXPORTS = [
+  "EXTENSION_NAMESPACE",
   "Errcode",
   "MEDIA_USAGE_SUMMARY_TABLE",
   "MatrixError",
@@ -57,10 +58,15 @@ const EXPORTS = [
   "createStatisticsRouter",
   "detectMediaUsageSummary",
   "installMediaUsageSummary",
+  "largestMediaQuerySchema",
+  "largestMediaResponseSchema",
   "largestRoomsResponseSchema",
   "matrixErrorSchema",
+  "remoteOriginsQuerySchema",
+  "remoteOriginsResponseSchema",
   "roomsQuerySchema",
   "silentLogger",
+  "storageOverviewResponseSchema",
   "synapseAccessTokenAuth",
   "uninstallMediaUsageSummary",
   "usersMediaQuerySchema",
