@@ -202,47 +202,36 @@ export function expectedLargestMedia(
           : -1
       : b.media_length - a.media_length;
 
-  let listed: Array<LargestLocalMedia | LargestRemoteMedia>;
-  if (query.source === "remote") {
-    listed = dataset.remote
-      .filter(
-        (row) =>
-          (query.origin === undefined || row.media_origin === query.origin) &&
-          inWindow(row.created_ts),
-      )
-      .map((row) => ({
-        media_id: row.media_id,
-        media_type: row.media_type ?? null,
-        media_length: row.media_length,
-        created_ts: row.created_ts,
-        last_access_ts: row.last_access_ts ?? null,
-        quarantined_by: row.quarantined_by ?? null,
-        origin: row.media_origin,
-      }))
-      .sort(
-        (a, b) =>
-          bySize(a, b) ||
-          compareNullLast(a.origin, b.origin) ||
-          compareBytes(a.media_id, b.media_id),
-      );
-  } else {
-    listed = dataset.local
-      .filter(
-        (row) =>
-          (query.user_id === undefined || row.user_id === query.user_id) &&
-          inWindow(row.created_ts),
-      )
-      .map((row) => ({
-        media_id: row.media_id,
-        media_type: row.media_type === undefined ? "image/png" : row.media_type,
-        media_length: row.media_length,
-        created_ts: row.created_ts,
-        last_access_ts: row.last_access_ts ?? null,
-        quarantined_by: row.quarantined_by ?? null,
-        user_id: row.user_id,
-      }))
-      .sort((a, b) => bySize(a, b) || compareBytes(a.media_id, b.media_id));
-  }
+  // The columns both tables share, as the endpoint lists them; an unset type is what the
+  // seeder stores (insertMedia: a PNG; insertRemoteMedia: NULL).
+  const common = (
+    row: MediaLike & { media_id: string; last_access_ts?: number | null },
+    unsetType: string | null,
+  ) => ({
+    media_id: row.media_id,
+    media_type: row.media_type === undefined ? unsetType : row.media_type,
+    media_length: row.media_length,
+    created_ts: row.created_ts,
+    last_access_ts: row.last_access_ts ?? null,
+    quarantined_by: row.quarantined_by ?? null,
+  });
+  const listed: Array<LargestLocalMedia | LargestRemoteMedia> =
+    query.source === "remote"
+      ? dataset.remote
+          .filter((row) => query.origin === undefined || row.media_origin === query.origin)
+          .filter((row) => inWindow(row.created_ts))
+          .map((row) => ({ ...common(row, null), origin: row.media_origin }))
+          .sort(
+            (a, b) =>
+              bySize(a, b) ||
+              compareNullLast(a.origin, b.origin) ||
+              compareBytes(a.media_id, b.media_id),
+          )
+      : dataset.local
+          .filter((row) => query.user_id === undefined || row.user_id === query.user_id)
+          .filter((row) => inWindow(row.created_ts))
+          .map((row) => ({ ...common(row, "image/png"), user_id: row.user_id }))
+          .sort((a, b) => bySize(a, b) || compareBytes(a.media_id, b.media_id));
   const page = listed.slice(from, from + limit);
   const response: LargestMediaResponse = { media: page, total: listed.length };
   if (from + limit < listed.length) response.next_token = from + page.length;

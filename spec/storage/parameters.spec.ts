@@ -5,30 +5,20 @@ import request from "supertest";
 import { STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp } from "../helpers/app";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+import {
+  NOT_INTEGERS,
+  PAGING_INVALID,
+  SEARCH_TERM_INVALID,
+  TIME_WINDOW_INVALID,
+  DIRECTION_INVALID,
+  type InvalidCase,
+} from "../helpers/invalid-params";
 import { LARGEST_MEDIA, REMOTE_ORIGINS, STORAGE_OVERVIEW } from "../helpers/paths";
 
-// [what is wrong, raw query string, the message]
-const ORIGINS_INVALID: Array<[string, string, string]> = [
-  ["from not an integer", "from=abc", "Query parameter from must be an integer"],
-  ["from negative", "from=-5", "Query parameter from must be a positive integer."],
-  ["limit not an integer", "limit=ten", "Query parameter limit must be an integer"],
-  ["limit negative", "limit=-1", "Query parameter limit must be a positive integer."],
-  ["empty search_term", "search_term=", "Query parameter search_term cannot be an empty string."],
-  [
-    "search_term with NUL",
-    "search_term=a%00b",
-    "Query parameter search_term must not contain a NUL character.",
-  ],
-  [
-    "search_term too long",
-    `search_term=${"x".repeat(1001)}`,
-    "Query parameter search_term must be at most 1000 characters",
-  ],
-  [
-    "search_term not UTF-8",
-    "search_term=%C3%28",
-    "Query parameter search_term must be a valid UTF-8 string",
-  ],
+const ORIGINS_INVALID: InvalidCase[] = [
+  ...PAGING_INVALID,
+  ...SEARCH_TERM_INVALID,
+  ...DIRECTION_INVALID,
   [
     "unknown order_by",
     "order_by=user_id",
@@ -39,30 +29,11 @@ const ORIGINS_INVALID: Array<[string, string, string]> = [
     "order_by=ORIGIN",
     "Query parameter 'order_by' must be one of ['origin', 'media_count', 'media_length']",
   ],
-  ["unknown dir", "dir=x", "Query parameter 'dir' must be one of ['f', 'b']"],
-  ["empty dir", "dir=", "Query parameter 'dir' must be one of ['f', 'b']"],
-  ["parameter without a value", "limit", "Query parameter limit must be an integer"],
 ];
 
-const LARGEST_INVALID: Array<[string, string, string]> = [
-  ["from not an integer", "from=1.5", "Query parameter from must be an integer"],
-  ["from negative", "from=-1", "Query parameter from must be a positive integer."],
-  ["limit not an integer", "limit=1e3", "Query parameter limit must be an integer"],
-  ["limit negative", "limit=-3", "Query parameter limit must be a positive integer."],
-  ["from_ts not an integer", "from_ts=today", "Query parameter from_ts must be an integer"],
-  ["from_ts negative", "from_ts=-1", "Query parameter from_ts must be a positive integer."],
-  ["until_ts not an integer", "until_ts=now", "Query parameter until_ts must be an integer"],
-  ["until_ts negative", "until_ts=-10", "Query parameter until_ts must be a positive integer."],
-  [
-    "until_ts equal to from_ts",
-    "from_ts=500&until_ts=500",
-    "Query parameter until_ts must be greater than from_ts.",
-  ],
-  [
-    "until_ts=0 (from_ts defaults to 0)",
-    "until_ts=0",
-    "Query parameter until_ts must be greater than from_ts.",
-  ],
+const LARGEST_INVALID: InvalidCase[] = [
+  ...PAGING_INVALID,
+  ...TIME_WINDOW_INVALID,
   ["unknown source", "source=cache", "Query parameter 'source' must be one of ['local', 'remote']"],
   ["empty source", "source=", "Query parameter 'source' must be one of ['local', 'remote']"],
   ["empty user_id", "user_id=", "Query parameter user_id cannot be an empty string."],
@@ -97,19 +68,6 @@ const LARGEST_INVALID: Array<[string, string, string]> = [
     "source=local&origin=matrix.org",
     "Query parameter origin filters remote media: it needs source=remote.",
   ],
-];
-
-// Integers are an optional minus and ASCII digits; everything here is something else.
-const NOT_INTEGERS: Array<[string, string]> = [
-  ["hexadecimal", "0x10"],
-  ["exponent", "1e2"],
-  ["fraction", "5.0"],
-  ["empty", ""],
-  ["a plus sign", "%2B5"],
-  ["a leading space", "%205"],
-  ["underscores", "1_000"],
-  ["full-width digits", "%EF%BC%95"],
-  ["beyond 2^53", "9007199254740993"],
 ];
 
 describe.each(DATABASE_KINDS)("storage parameters on %s", (kind) => {
