@@ -2,10 +2,27 @@
 // transaction a request already runs in (read-only, with its own snapshot), with one answer.
 
 import { insertStorageDataset, randomStorageDataset } from "../../fixtures";
-import { readLargestMedia } from "../../lib/storage/largest-media";
-import { readRemoteOrigins } from "../../lib/storage/remote-origins";
+import { readLargestMedia, type LargestMediaFilter } from "../../lib/storage/largest-media";
+import { readRemoteOrigins, type RemoteOriginsFilter } from "../../lib/storage/remote-origins";
 import { readStorageOverview } from "../../lib/storage/storage-overview";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
+
+const ORIGINS: RemoteOriginsFilter = {
+  from: 0,
+  limit: 5,
+  orderBy: "media_length",
+  direction: "b",
+  searchTerm: "example",
+};
+const LARGEST: LargestMediaFilter = {
+  source: "remote",
+  from: 2,
+  limit: 5,
+  userId: undefined,
+  origin: "matrix.org",
+  fromTs: 0,
+  untilTs: undefined,
+};
 
 describe.each(DATABASE_KINDS)("storage functions on %s", (kind) => {
   const now = Date.now();
@@ -18,22 +35,8 @@ describe.each(DATABASE_KINDS)("storage functions on %s", (kind) => {
     const read = (on: typeof knex) =>
       Promise.all([
         readStorageOverview({ db: on, dialect: kind }, { now }),
-        readRemoteOrigins(on, kind, {
-          from: 0,
-          limit: 5,
-          orderBy: "media_length",
-          direction: "b",
-          searchTerm: "example",
-        }),
-        readLargestMedia(on, kind, {
-          source: "remote",
-          from: 2,
-          limit: 5,
-          userId: undefined,
-          origin: "matrix.org",
-          fromTs: 0,
-          untilTs: undefined,
-        }),
+        readRemoteOrigins(on, kind, ORIGINS),
+        readLargestMedia(on, kind, LARGEST),
       ]);
     const onPool = await read(knex);
     const inTransaction = await knex.transaction(async (trx) => {
@@ -43,22 +46,8 @@ describe.each(DATABASE_KINDS)("storage functions on %s", (kind) => {
       const overview = await readStorageOverview({ db: trx, dialect: kind }, { now });
       return [
         overview,
-        await readRemoteOrigins(trx, kind, {
-          from: 0,
-          limit: 5,
-          orderBy: "media_length",
-          direction: "b",
-          searchTerm: "example",
-        }),
-        await readLargestMedia(trx, kind, {
-          source: "remote",
-          from: 2,
-          limit: 5,
-          userId: undefined,
-          origin: "matrix.org",
-          fromTs: 0,
-          untilTs: undefined,
-        }),
+        await readRemoteOrigins(trx, kind, ORIGINS),
+        await readLargestMedia(trx, kind, LARGEST),
       ] as const;
     });
     expect(inTransaction).toEqual(onPool);
