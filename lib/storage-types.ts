@@ -157,7 +157,7 @@ export interface LargestRemoteMedia extends ListedMedia {
 
 /** The body of `GET …/v1/storage/media/largest`. */
 export interface LargestMediaResponse {
-  /** Largest first; ties by media ID (and origin), byte order. */
+  /** Largest first; ties by media ID (remote: by origin, then media ID), byte order. */
   media: Array<LargestLocalMedia | LargestRemoteMedia>;
   total: number;
   next_token?: number;
