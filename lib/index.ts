@@ -16,6 +16,33 @@ export {
 } from "./responses";
 export { buildOpenApiDocument, type OpenApiOptions } from "./openapi";
 export { roomsQuerySchema, type RoomsQuery } from "./params/rooms";
+export { EXTENSION_NAMESPACE } from "./endpoints/namespace";
+export { remoteOriginsQuerySchema, type RemoteOriginsQuery } from "./params/remote-origins";
+export { largestMediaQuerySchema, type LargestMediaQuery } from "./params/largest-media";
+export {
+  storageOverviewResponseSchema,
+  remoteOriginsResponseSchema,
+  largestMediaResponseSchema,
+} from "./storage-responses";
+export type {
+  ContentTypeUsage,
+  CountAndBytes,
+  DatabaseUsage,
+  FigureAccuracy,
+  LargestLocalMedia,
+  LargestMediaResponse,
+  LargestRemoteMedia,
+  LocalMediaUsage,
+  MediaSource,
+  MediaTableUsage,
+  MonthlyUsage,
+  RemoteMediaUsage,
+  RemoteOriginsOrder,
+  RemoteOriginsResponse,
+  RemoteOriginUsage,
+  StorageOverview,
+  TableSize,
+} from "./storage-types";
 export {
   detectMediaUsageSummary,
   installMediaUsageSummary,

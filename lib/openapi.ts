@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document of the endpoints, built from the same JSON schemas that validate the
 // parameters, so the document cannot describe a parameter the router does not read.
 
-import { SYNAPSE_ENDPOINTS, type EndpointContract } from "./endpoints";
+import { EXTENSION_ENDPOINTS, SYNAPSE_ENDPOINTS, type EndpointContract } from "./endpoints";
 import { matrixErrorSchema } from "./responses";
 
 export interface OpenApiOptions {
@@ -9,6 +9,8 @@ export interface OpenApiOptions {
   mountPath?: string;
   /** The version to state in `info.version`. */
   version?: string;
+  /** Describe the package's own storage endpoints too, as the router serves them. Default: `true`. */
+  storageEndpoints?: boolean;
 }
 
 /** OpenAPI query parameters from an endpoint's parameter schema. */
@@ -43,14 +45,17 @@ const ERROR_RESPONSES = {
 /** The OpenAPI 3.1 document describing the router's endpoints under `mountPath`. */
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
   const mount = options.mountPath ?? "/_synapse/admin";
-  const endpoints = SYNAPSE_ENDPOINTS.map((endpoint) => endpoint.contract);
+  const endpoints = [
+    ...SYNAPSE_ENDPOINTS,
+    ...(options.storageEndpoints === false ? [] : EXTENSION_ENDPOINTS),
+  ].map((endpoint) => endpoint.contract);
   return {
     openapi: "3.1.0",
     info: {
       title: "Synapse admin API: statistics",
       version: options.version ?? "1",
       description:
-        "Users' media usage and the largest rooms by database size, as Synapse's admin API serves them.",
+        "Users' media usage and the largest rooms by database size, as Synapse's admin API serves them; and where the disk goes (the storage overview, remote media by origin, the largest media), under this package's own namespace.",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     security: [{ accessTokenHeader: [] }, { accessTokenQuery: [] }],

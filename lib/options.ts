@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   logger: Logger;
   roomsEstimator: RoomsEstimator;
   sampleStatementTimeoutMs: number;
+  storageEndpoints: boolean;
 }
 
 const ROOMS_ESTIMATORS: readonly RoomsEstimator[] = ["planner", "sample"];
@@ -35,6 +36,7 @@ const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
   logger: true,
   roomsEstimator: true,
   sampleStatementTimeoutMs: true,
+  storageEndpoints: true,
 };
 
 export function resolveOptions(options: StatisticsRouterOptions): ResolvedOptions {
@@ -48,6 +50,7 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
   }
   const { knex, authCheck, stateKnex, cors, logger, roomsEstimator, sampleStatementTimeoutMs } =
     options;
+  const { storageEndpoints } = options;
 
   if (knex === undefined) throw new TypeError('createStatisticsRouter: option "knex" is required');
   requireKnex("knex", knex);
@@ -66,6 +69,9 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
   if (stateKnex !== undefined) requireKnex("stateKnex", stateKnex);
   if (cors !== undefined && typeof cors !== "boolean") {
     throw new TypeError('createStatisticsRouter: option "cors" must be a boolean');
+  }
+  if (storageEndpoints !== undefined && typeof storageEndpoints !== "boolean") {
+    throw new TypeError('createStatisticsRouter: option "storageEndpoints" must be a boolean');
   }
   if (logger !== undefined && !isLogger(logger)) {
     throw new TypeError(
@@ -98,6 +104,7 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
     logger: logger ?? consoleLogger,
     roomsEstimator: roomsEstimator ?? "planner",
     sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
+    storageEndpoints: storageEndpoints ?? true,
   };
 }
 

@@ -2,7 +2,10 @@
 // CORS, admin check and error shaping.
 
 import { Router, type Request, type Response } from "express";
-import { SYNAPSE_ENDPOINTS, type EndpointHandler } from "./endpoints";
+import { EXTENSION_ENDPOINTS, SYNAPSE_ENDPOINTS, type EndpointHandler } from "./endpoints";
+import { largestMediaEndpoint } from "./endpoints/largest-media";
+import { remoteOriginsEndpoint } from "./endpoints/remote-origins";
+import { storageOverviewEndpoint } from "./endpoints/storage-overview";
 import { largestRoomsEndpoint } from "./endpoints/rooms";
 import { usersMediaEndpoint } from "./endpoints/users-media";
 import { methodNotAllowed } from "./errors";
@@ -20,11 +23,14 @@ import type { StatisticsRouterOptions } from "./types";
 export const STATISTICS_PATHS = {
   usersMedia: usersMediaEndpoint.contract.path,
   largestRooms: largestRoomsEndpoint.contract.path,
+  storageOverview: storageOverviewEndpoint.contract.path,
+  remoteMediaOrigins: remoteOriginsEndpoint.contract.path,
+  largestMedia: largestMediaEndpoint.contract.path,
 } as const;
 
 /**
- * An express Router serving the Synapse admin statistics endpoints. Mount it at
- * `/_synapse/admin`. Options are checked here, once: a mistake throws a TypeError naming it.
+ * An express Router serving the Synapse admin statistics endpoints, and this package's own
+ * storage endpoints unless `storageEndpoints` is false. Mount it at `/_synapse/admin`. Options are checked here, once: a mistake throws a TypeError naming it.
  */
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
@@ -32,7 +38,10 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
   // Synapse's paths are exact: no trailing slash, no other case, its prefix included.
   const router = Router({ caseSensitive: true, strict: true });
   router.use(refuseMisspeltPrefix);
-  for (const endpoint of SYNAPSE_ENDPOINTS) {
+  const endpoints = resolved.storageEndpoints
+    ? [...SYNAPSE_ENDPOINTS, ...EXTENSION_ENDPOINTS]
+    : SYNAPSE_ENDPOINTS;
+  for (const endpoint of endpoints) {
     const handler = endpoint.createHandler(resolved);
     router.all(endpoint.contract.path, (req, res, next) => {
       if (resolved.cors) setCorsHeaders(res);

@@ -72,6 +72,12 @@ export interface StatisticsRouterOptions {
    * A positive integer, at most 2147483647. Default: `10000`.
    */
   sampleStatementTimeoutMs?: number;
+  /**
+   * Serve this package's own storage endpoints beside Synapse's (the overview, remote media
+   * by origin, largest media), under `/io.github.synapse-admin-statistics/v1/storage/`.
+   * Default: `true`.
+   */
+  storageEndpoints?: boolean;
 }
 
 /** The columns `GET /v1/statistics/users/media` sorts by (`order_by`). */

@@ -15,12 +15,14 @@ import {
   openSqlite,
   startEmbeddedPostgres,
   insertRealisticMedia,
+  insertRealisticMediaCache,
   pathExists,
-  REALISTIC_END_TS,
   seedRooms,
   withDatabase,
   type RealisticMediaOptions,
+  type RealisticRemoteOptions,
 } from "../../fixtures";
+import { EXTENSION_PREFIX } from "../endpoints/namespace";
 
 import { parseDatabaseTarget, requireDriver, type DatabaseTarget } from "./database";
 import type { ListenAddress } from "./listen";
@@ -35,14 +37,22 @@ export interface DemoOptions {
 }
 
 const DEMO_ADMIN = "@admin:demo.example";
+const DAY_MS = 24 * 3600 * 1000;
 // Bumped when the demo data changes, so an older demo database is rebuilt.
-const DEMO_VERSION = 1;
-const DEMO_DATA: RealisticMediaOptions = {
+const DEMO_VERSION = 2;
+const DEMO_DATA: Omit<RealisticMediaOptions, "endTs"> = {
   seed: 8008,
   uploaders: 3000,
   media: 40_000,
   serverName: "demo.example",
-  spanMs: 365 * 24 * 3600 * 1000,
+  spanMs: 2 * 365 * 24 * 3600 * 1000,
+};
+// About two remote media per local one, from a heavy-tailed set of servers.
+const DEMO_REMOTE: Omit<RealisticRemoteOptions, "endTs" | "spanMs"> = {
+  seed: 8008,
+  media: 80_000,
+  origins: 1200,
+  quarantinedBy: "@admin:demo.example",
 };
 const DEMO_DATABASE = "synapse_demo";
 const DEMO_ROOMS = { seed: 8008, rooms: 400, events: 100_000, serverName: "demo.example" };
@@ -71,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await ensureSqliteDemo(file);
       target = parseDatabaseTarget(file);
     }
-    const token = await readDemoToken(target);
+    const demo = await readDemoInfo(target);
     await serve({
       database: target,
       listen: options.listen,
@@ -79,7 +89,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       cors: true,
       logger: options.logger,
       version: options.version,
-      onListening: (baseUrl) => printInstructions(baseUrl, token, target, options.dataDir),
+      onListening: (baseUrl) => printInstructions(baseUrl, demo, target, options.dataDir),
     });
   } finally {
     await stopPostgres?.();
@@ -142,7 +152,10 @@ async function ensurePostgresDemo(serverUrl: string, url: string): Promise<void>
   }
 }
 
-/** The demo's own marker: written last, so its presence means a complete demo. */
+/**
+ * The demo's own marker: written last, so its presence means a complete demo. It also keeps
+ * the instant the data ends at: the build's, so the overview's last months hold uploads.
+ */
 async function isCurrentDemo(db: Knex): Promise<boolean> {
   try {
     const row = await db("demo_info").first<{ version: number } | undefined>("version");
@@ -157,6 +170,9 @@ async function seedDemo(
   more: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   await createSynapseSchema(db);
+  // Today's start: the uploads of the last two years lead up to the day the demo was built.
+  const endTs = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const local: RealisticMediaOptions = { ...DEMO_DATA, endTs };
   const token = `syt_demo_${randomBytes(12).toString("base64url")}`;
   await insertAccounts(db, [
     { userId: DEMO_ADMIN, admin: true, tokens: [{ token }] },
@@ -166,20 +182,31 @@ async function seedDemo(
     },
   ]);
   let reported = 0;
-  await insertRealisticMedia(db, DEMO_DATA, (rows) => {
+  await insertRealisticMedia(db, local, (rows) => {
     if (rows - reported >= 10_000 || rows === DEMO_DATA.media) {
       reported = rows;
       process.stdout.write(`  ${rows} / ${DEMO_DATA.media} media rows\n`);
     }
   });
+  process.stdout.write(
+    `  remote media: ${DEMO_REMOTE.media.toLocaleString("en")} from ${DEMO_REMOTE.origins} servers, and thumbnails\n`,
+  );
+  await insertRealisticMediaCache(db, local, { ...DEMO_REMOTE, endTs, spanMs: DEMO_DATA.spanMs });
   await more();
   await db.schema.createTable("demo_info", (table) => {
     table.integer("version").notNullable();
+    table.bigInteger("end_ts").notNullable();
   });
-  await db("demo_info").insert({ version: DEMO_VERSION });
+  await db("demo_info").insert({ version: DEMO_VERSION, end_ts: endTs });
 }
 
-async function readDemoToken(target: DatabaseTarget): Promise<string> {
+interface DemoInfo {
+  token: string;
+  /** Where the demo's uploads end (ms). */
+  endTs: number;
+}
+
+async function readDemoInfo(target: DatabaseTarget): Promise<DemoInfo> {
   const db =
     target.kind === "postgres" ? openPostgres(target.location) : openSqlite(target.location);
   try {
@@ -187,7 +214,8 @@ async function readDemoToken(target: DatabaseTarget): Promise<string> {
       .where("user_id", DEMO_ADMIN)
       .first<{ token: string }>("token");
     if (!row) throw new Error("the demo database has no admin token");
-    return row.token;
+    const info = await db("demo_info").first<{ end_ts: number | string }>("end_ts");
+    return { token: row.token, endTs: Number(info?.end_ts) };
   } finally {
     await db.destroy();
   }
@@ -195,36 +223,43 @@ async function readDemoToken(target: DatabaseTarget): Promise<string> {
 
 function printInstructions(
   baseUrl: string,
-  token: string,
+  demo: DemoInfo,
   target: DatabaseTarget,
   dataDir: string,
 ): void {
   const endpoint = `${baseUrl}${MOUNT_PATH}/v1/statistics`;
-  const auth = `-H 'Authorization: Bearer ${token}'`;
-  const dayMs = 24 * 3600 * 1000;
+  const storage = `${baseUrl}${MOUNT_PATH}${EXTENSION_PREFIX}/storage`;
+  const auth = `-H 'Authorization: Bearer ${demo.token}'`;
   const where =
     target.kind === "sqlite"
       ? `SQLite file ${relative(process.cwd(), target.location) || target.location}`
       : "the embedded PostgreSQL";
   const lines = [
     "",
-    `Demo ready on ${baseUrl}: ${DEMO_DATA.uploaders} uploaders, ${DEMO_DATA.media} media, in ${where}.`,
+    `Demo ready on ${baseUrl}: ${DEMO_DATA.uploaders} uploaders, ${DEMO_DATA.media} media, ${DEMO_REMOTE.media} remote media from ${DEMO_REMOTE.origins} servers, in ${where}.`,
     `(It lives in ${relative(process.cwd(), dataDir) || dataDir}; delete that folder to start afresh.)`,
     "",
-    `Admin access token: ${token}`,
+    `Admin access token: ${demo.token}`,
     "",
     "First page of users, by user ID:",
     `  curl ${auth} '${endpoint}/users/media?limit=10'`,
     "Largest uploaders first (how admin UIs open the page):",
     `  curl ${auth} '${endpoint}/users/media?order_by=media_length&dir=b&limit=10'`,
     "Uploads of the last 30 days of the data:",
-    `  curl ${auth} '${endpoint}/users/media?from_ts=${REALISTIC_END_TS - 30 * dayMs}&until_ts=${REALISTIC_END_TS}&limit=10'`,
+    `  curl ${auth} '${endpoint}/users/media?from_ts=${demo.endTs - 30 * DAY_MS}&until_ts=${demo.endTs}&limit=10'`,
     "Search by localpart or displayname:",
     `  curl ${auth} '${endpoint}/users/media?search_term=maria&limit=10'`,
     target.kind === "postgres"
       ? "The largest rooms by database size:"
       : "The largest rooms (PostgreSQL only: this demo answers 400; try npm start -- --embedded-postgres):",
     `  curl ${auth} '${endpoint}/database/rooms'`,
+    "Where the disk goes: database, local and remote media, thumbnails, types, months:",
+    `  curl ${auth} '${storage}/overview'`,
+    "The servers whose media fill the remote media cache most:",
+    `  curl ${auth} '${storage}/remote_media/origins?order_by=media_length&dir=b&limit=10'`,
+    "The largest local media, and the largest cached from matrix.org:",
+    `  curl ${auth} '${storage}/media/largest?limit=10'`,
+    `  curl ${auth} '${storage}/media/largest?source=remote&origin=matrix.org&limit=10'`,
     "The OpenAPI document:",
     `  curl '${baseUrl}${OPENAPI_PATH}'`,
     "",

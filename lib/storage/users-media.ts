@@ -106,8 +106,8 @@ const dialectSql: Record<Dialect, DialectSql> = {
 const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 // `!` rather than a backslash: its meaning does not depend on standard_conforming_strings.
-const LIKE_ESCAPE = "!";
-const literalLikePattern = (term: string): string =>
+export const LIKE_ESCAPE = "!";
+export const literalLikePattern = (term: string): string =>
   `%${asciiLower(term).replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
 
 type Binding = SqlValue;
@@ -369,12 +369,17 @@ interface PageRow {
   media_length: number | string | bigint | null;
 }
 
-/** Runs `work` in one read-only transaction, so that its statements see one snapshot. */
+/**
+ * Runs `work` in one read-only transaction, so that its statements see one snapshot. Given a
+ * transaction already, runs in it: its snapshot is the caller's to choose, and PostgreSQL
+ * takes no isolation level once a transaction has begun.
+ */
 export async function inSnapshot<T>(
   db: Knex,
   dialect: Dialect,
   work: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
+  if (db.isTransaction) return work(db as Knex.Transaction);
   return db.transaction(async (trx) => {
     if (dialect === "postgres")
       await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");

@@ -47,6 +47,18 @@ async function checkPrintedCommands(cli: RunningCli, rooms: "400" | "data"): Pro
         expect(res.status).toBe(200);
         expect((body.rooms as unknown[]).length).toBeGreaterThan(0);
       }
+    } else if (command.url.includes("/storage/overview")) {
+      // A real overview: a heavy-tailed remote cache, and uploads in nearly every month.
+      expect(res.status).toBe(200);
+      const overview = body as {
+        remote_media: { origins: number; count: number };
+        local_media: { count: number; monthly: Array<{ count: number }> };
+      };
+      expect(overview.remote_media.origins).toBeGreaterThan(1000);
+      expect(overview.remote_media.count).toBe(2 * overview.local_media.count);
+      expect(
+        overview.local_media.monthly.filter((month) => month.count > 0).length,
+      ).toBeGreaterThan(20);
     } else {
       expect(res.status).toBe(200);
     }

@@ -1,6 +1,7 @@
-// Generated bad input against both endpoints on both databases: any parameter names and values
-// (repeated, percent-encoded, invalid UTF-8, NUL, very long, numbers of every form) and any
-// Authorization header. Never a 5xx; every 4xx is a Matrix error; every 200 fits its schema.
+// Generated bad input against every endpoint that reads parameters, on both databases: any
+// parameter names and values (repeated, percent-encoded, invalid UTF-8, NUL, very long, numbers
+// of every form) and any Authorization header. Never a 5xx; every 4xx is a Matrix error; every
+// 200 fits its schema.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,7 +10,9 @@ import fc from "fast-check";
 import {
   createRoomTables,
   insertMediaDataset,
+  insertStorageDataset,
   randomMediaDataset,
+  randomStorageDataset,
   seedRooms,
   STANDARD_TOKENS,
 } from "../../fixtures";
@@ -18,7 +21,12 @@ import {
   matrixErrorSchema,
   usersMediaResponseSchema,
 } from "../../lib/responses";
+import {
+  largestMediaResponseSchema,
+  remoteOriginsResponseSchema,
+} from "../../lib/storage-responses";
 import { createTestApp, LARGEST_ROOMS, USERS_MEDIA } from "../helpers/app";
+import { LARGEST_MEDIA, REMOTE_ORIGINS } from "../helpers/paths";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
 
 /** Fixed, so a failure reproduces; fast-check prints it (and the shrunk case) on failure. */
@@ -29,7 +37,10 @@ const ajv = new Ajv({ strict: false });
 const validBody = {
   [USERS_MEDIA]: ajv.compile(usersMediaResponseSchema),
   [LARGEST_ROOMS]: ajv.compile(largestRoomsResponseSchema),
+  [REMOTE_ORIGINS]: ajv.compile(remoteOriginsResponseSchema),
+  [LARGEST_MEDIA]: ajv.compile(largestMediaResponseSchema),
 };
+type Endpoint = keyof typeof validBody;
 const validError = ajv.compile(matrixErrorSchema);
 
 /** Every byte outside a few unreserved characters percent-encoded, as a client would send it. */
@@ -52,6 +63,9 @@ const KNOWN_NAMES = [
   "dir",
   "search_term",
   "estimator",
+  "source",
+  "user_id",
+  "origin",
   "access_token",
 ];
 
@@ -108,6 +122,11 @@ const parameterValue = fc.oneof(
         "b",
         "planner",
         "sample",
+        "origin",
+        "local",
+        "remote",
+        "matrix.org",
+        "@alice:test",
       )
       .map(encodeText),
   },
@@ -212,7 +231,7 @@ function get(agent: http.Agent, port: number, path: string, auth: Auth): Promise
   });
 }
 
-function checkAnswer(endpoint: typeof USERS_MEDIA | typeof LARGEST_ROOMS, answer: Answer): void {
+function checkAnswer(endpoint: Endpoint, answer: Answer): void {
   if (answer.status >= 500) throw new Error(`status ${answer.status}: ${answer.body}`);
   expect(answer.contentType).toMatch(/^application\/json/);
   const body: unknown = JSON.parse(answer.body);
@@ -227,6 +246,7 @@ function checkAnswer(endpoint: typeof USERS_MEDIA | typeof LARGEST_ROOMS, answer
 describe.each(DATABASE_KINDS)("generated requests on %s", (kind) => {
   const db = useTestDatabase(kind, async (knex) => {
     await insertMediaDataset(knex, randomMediaDataset({ seed: 99, users: 60 }));
+    await insertStorageDataset(knex, randomStorageDataset({ seed: 99, now: Date.now() }));
     if (kind === "postgres") {
       await createRoomTables(knex);
       await seedRooms(knex, { seed: 99, rooms: 30, events: 3000 });
@@ -247,7 +267,7 @@ describe.each(DATABASE_KINDS)("generated requests on %s", (kind) => {
     server.close();
   });
 
-  test.each([USERS_MEDIA, LARGEST_ROOMS] as const)(
+  test.each([USERS_MEDIA, LARGEST_ROOMS, REMOTE_ORIGINS, LARGEST_MEDIA] as const)(
     `${RUNS} generated requests to %s: never a 5xx, every 4xx a Matrix error, every 200 its schema`,
     async (endpoint) => {
       await fc.assert(

@@ -12,7 +12,15 @@ import { roomsQuerySchema } from "../../lib/params/rooms";
 import { usersMediaQuerySchema } from "../../lib/params/users-media";
 import { createTestApp } from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
-import { LARGEST_ROOMS, USERS_MEDIA } from "../helpers/paths";
+import { largestMediaQuerySchema } from "../../lib/params/largest-media";
+import { remoteOriginsQuerySchema } from "../../lib/params/remote-origins";
+import {
+  LARGEST_MEDIA,
+  LARGEST_ROOMS,
+  REMOTE_ORIGINS,
+  STORAGE_OVERVIEW,
+  USERS_MEDIA,
+} from "../helpers/paths";
 
 interface Operation {
   parameters: Array<{ name: string; in: string; schema: Record<string, unknown> }>;
@@ -38,7 +46,18 @@ test("the OpenAPI document is valid OpenAPI 3.1", () => {
 
 test("a mount path other than /_synapse/admin moves every path", () => {
   const moved = buildOpenApiDocument({ mountPath: "/admin" }) as { paths: Record<string, unknown> };
-  expect(Object.keys(moved.paths).every((path) => path.startsWith("/admin/v1/"))).toBe(true);
+  expect(Object.keys(moved.paths).every((path) => path.startsWith("/admin/"))).toBe(true);
+  expect(Object.keys(moved.paths)).toContain("/admin/v1/statistics/users/media");
+});
+
+test("the storage endpoints are described unless left out, as the router leaves them", () => {
+  expect(Object.keys(document.paths)).toEqual(
+    expect.arrayContaining([STORAGE_OVERVIEW, REMOTE_ORIGINS, LARGEST_MEDIA]),
+  );
+  const without = buildOpenApiDocument({ storageEndpoints: false }) as {
+    paths: Record<string, unknown>;
+  };
+  expect(Object.keys(without.paths).sort()).toEqual([LARGEST_ROOMS, USERS_MEDIA].sort());
 });
 
 const ENDPOINTS = [
@@ -49,6 +68,8 @@ const ENDPOINTS = [
     schema: roomsQuerySchema,
     database: "postgres",
   },
+  { path: REMOTE_ORIGINS, schema: remoteOriginsQuerySchema, database: "sqlite" },
+  { path: LARGEST_MEDIA, schema: largestMediaQuerySchema, database: "sqlite" },
 ] as const;
 
 describe.each(ENDPOINTS)(

@@ -50,6 +50,7 @@ afterAll(() => {
 });
 
 const EXPORTS = [
+  "EXTENSION_NAMESPACE",
   "Errcode",
   "MEDIA_USAGE_SUMMARY_TABLE",
   "MatrixError",
@@ -60,10 +61,15 @@ const EXPORTS = [
   "createStatisticsRouter",
   "detectMediaUsageSummary",
   "installMediaUsageSummary",
+  "largestMediaQuerySchema",
+  "largestMediaResponseSchema",
   "largestRoomsResponseSchema",
   "matrixErrorSchema",
+  "remoteOriginsQuerySchema",
+  "remoteOriginsResponseSchema",
   "roomsQuerySchema",
   "silentLogger",
+  "storageOverviewResponseSchema",
   "synapseAccessTokenAuth",
   "synapseDelegatedAuth",
   "uninstallMediaUsageSummary",
