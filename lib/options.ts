@@ -4,6 +4,7 @@
 import type { Knex } from "knex";
 import { consoleLogger, type Logger } from "./logger";
 import { describeClient, detectDialect, isKnexInstance, type Dialect } from "./dialect";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "./execution/limits";
 import type { AuthCheck, RoomsEstimator, StatisticsRouterOptions } from "./types";
 
 /** How long the sample estimate of the largest rooms may run, unless told otherwise. */
@@ -19,12 +20,19 @@ export interface ResolvedOptions {
   logger: Logger;
   roomsEstimator: RoomsEstimator;
   sampleStatementTimeoutMs: number;
+  /** Undefined: sized to each database's pool. */
+  maxConcurrentQueries: number | undefined;
+  /** Undefined: twice maxConcurrentQueries, at least 4. */
+  maxQueuedQueries: number | undefined;
+  queueTimeoutMs: number;
 }
 
 const ROOMS_ESTIMATORS: readonly RoomsEstimator[] = ["planner", "sample"];
 
 // PostgreSQL's statement_timeout is a 32-bit count of milliseconds.
 const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+// Node's timers take at most this many milliseconds (2^31 - 1).
+const MAX_TIMER_MS = 2_147_483_647;
 
 // The compiler fails here when an option is added to the public type and not to this list.
 const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
@@ -35,6 +43,9 @@ const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
   logger: true,
   roomsEstimator: true,
   sampleStatementTimeoutMs: true,
+  maxConcurrentQueries: true,
+  maxQueuedQueries: true,
+  queueTimeoutMs: true,
 };
 
 export function resolveOptions(options: StatisticsRouterOptions): ResolvedOptions {
@@ -46,8 +57,18 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       throw new TypeError(`createStatisticsRouter: unknown option "${key}"`);
     }
   }
-  const { knex, authCheck, stateKnex, cors, logger, roomsEstimator, sampleStatementTimeoutMs } =
-    options;
+  const {
+    knex,
+    authCheck,
+    stateKnex,
+    cors,
+    logger,
+    roomsEstimator,
+    sampleStatementTimeoutMs,
+    maxConcurrentQueries,
+    maxQueuedQueries,
+    queueTimeoutMs,
+  } = options;
 
   if (knex === undefined) throw new TypeError('createStatisticsRouter: option "knex" is required');
   requireKnex("knex", knex);
@@ -89,6 +110,16 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       `createStatisticsRouter: option "sampleStatementTimeoutMs" must be a positive integer of milliseconds, at most ${MAX_STATEMENT_TIMEOUT_MS}`,
     );
   }
+  requireCount("maxConcurrentQueries", maxConcurrentQueries, 1);
+  requireCount("maxQueuedQueries", maxQueuedQueries, 0);
+  if (
+    queueTimeoutMs !== undefined &&
+    !(Number.isInteger(queueTimeoutMs) && queueTimeoutMs > 0 && queueTimeoutMs <= MAX_TIMER_MS)
+  ) {
+    throw new TypeError(
+      `createStatisticsRouter: option "queueTimeoutMs" must be a positive integer of milliseconds, at most ${MAX_TIMER_MS}`,
+    );
+  }
   return {
     knex,
     dialect,
@@ -98,7 +129,19 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
     logger: logger ?? consoleLogger,
     roomsEstimator: roomsEstimator ?? "planner",
     sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
+    maxConcurrentQueries,
+    maxQueuedQueries,
+    queueTimeoutMs: queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
   };
+}
+
+/** A whole number of requests, at least `least`, when given. */
+function requireCount(name: string, value: unknown, least: number): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= least)) {
+    throw new TypeError(
+      `createStatisticsRouter: option "${name}" must be an integer of at least ${least}`,
+    );
+  }
 }
 
 function requireKnex(name: string, value: unknown): asserts value is Knex {

@@ -2,14 +2,18 @@
 // CORS, admin check and error shaping.
 
 import { Router, type Request, type Response } from "express";
+import type { Knex } from "knex";
 import { SYNAPSE_ENDPOINTS, type EndpointHandler } from "./endpoints";
 import { largestRoomsEndpoint } from "./endpoints/rooms";
 import { usersMediaEndpoint } from "./endpoints/users-media";
-import { methodNotAllowed } from "./errors";
+import { AnswerCutShort, ClientGoneError, methodNotAllowed } from "./errors";
+import { Admission } from "./execution/admission";
+import { admissionLimits } from "./execution/limits";
+import { inRequestScope } from "./execution/scope";
 import { authenticateAdmin } from "./http/authenticate";
 import { setCorsHeaders } from "./http/cors";
 import { rawQueryOf } from "./http/query-string";
-import { sendError, sendJson } from "./http/respond";
+import { sendBody, sendError, sendJson } from "./http/respond";
 import { resolveOptions, type ResolvedOptions } from "./options";
 import type { StatisticsRouterOptions } from "./types";
 
@@ -25,6 +29,17 @@ export const STATISTICS_PATHS = {
  */
 export function createStatisticsRouter(options: StatisticsRouterOptions): Router {
   const resolved = resolveOptions(options);
+  // Each database admits its own share of requests, sized to its own pool.
+  const admissions = new Map<Knex, Admission>();
+  for (const db of [resolved.knex, resolved.stateKnex]) {
+    if (!admissions.has(db)) admissions.set(db, new Admission(admissionLimits(db, resolved)));
+  }
+  const admissionFor = (db: Knex): Admission => {
+    const admission = admissions.get(db);
+    if (admission === undefined)
+      throw new TypeError("a request used a database the router was not given");
+    return admission;
+  };
 
   // Synapse's paths are exact: no trailing slash, no other case.
   const router = Router({ caseSensitive: true, strict: true });
@@ -36,7 +51,7 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
         case "GET":
         case "HEAD":
           // serve() answers every error itself; should even that fail, cut the connection.
-          serve(req, res, handler, resolved).catch(() => res.destroy());
+          serve(req, res, handler, resolved, admissionFor).catch(() => res.destroy());
           return;
         case "OPTIONS":
           // A preflight carries no token; when the host does CORS itself, it answers.
@@ -56,16 +71,21 @@ export function createStatisticsRouter(options: StatisticsRouterOptions): Router
   return router;
 }
 
-/** Runs one request: admin check first, then the endpoint; never lets an error escape. */
+/**
+ * Runs one request: admin check first, then the endpoint in a scope of its own (admission,
+ * one transaction per database, cancelled if the client leaves); never lets an error escape.
+ */
 async function serve(
   req: Request,
   res: Response,
   handler: EndpointHandler,
   resolved: ResolvedOptions,
+  admissionFor: (db: Knex) => Admission,
 ): Promise<void> {
   const secrets: string[] = [];
   // The client may leave before its answer is ready: whatever still runs for it can stop.
   const abandoned = new AbortController();
+  const { signal } = abandoned;
   const onClose = (): void => {
     if (!res.writableFinished) abandoned.abort();
   };
@@ -73,8 +93,29 @@ async function serve(
   try {
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
-    sendJson(res, 200, await handler(query, { signal: abandoned.signal }));
+    // One attempt: a fresh scope, and the answer written inside it, since a large page is
+    // read from the database as it is written.
+    const attempt = (): Promise<void> =>
+      inRequestScope({ signal, admissionFor, logger: resolved.logger }, async (scope) => {
+        const body = await handler(query, { signal, scope });
+        try {
+          await sendBody(res, 200, body);
+        } catch (error) {
+          if (!res.headersSent || error instanceof ClientGoneError) throw error;
+          // Part of the answer is out: it can be neither retried nor answered otherwise.
+          throw new AnswerCutShort(error);
+        }
+      });
+    // >>> RETRY SEAM (branch `standby`): a transient failure is retried by running
+    // `attempt` again, e.g. `await retryTransient(attempt)`: each run is a fresh scope on a
+    // fresh connection. AnswerCutShort and ClientGoneError must never be retried.
+    await attempt();
   } catch (error) {
+    if (signal.aborted || error instanceof ClientGoneError) {
+      // Nobody is left to answer, and nothing failed on our side.
+      res.destroy();
+      return;
+    }
     sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
   }
 }

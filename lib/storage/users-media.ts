@@ -4,7 +4,8 @@
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
-import { knexRunner, toInteger, type SqlValue } from "../sql";
+import { isTransaction, knexRunner, toInteger, type SqlValue } from "../sql";
+import { openRowStream } from "../sql-stream";
 import type { UserMediaUsage, UsersMediaOrder } from "../types";
 import type { MediaSchema } from "./media-schema";
 
@@ -23,9 +24,26 @@ export interface UsersMediaFilter {
 }
 
 export interface UsersMediaPage {
-  users: UserMediaUsage[];
+  /** The page's users: whole, or in batches read as they are consumed (see PageReading). */
+  users: UserMediaUsage[] | AsyncIterable<readonly UserMediaUsage[]>;
   total: number;
 }
+
+/** How a page's rows are read. */
+export interface PageReading {
+  /**
+   * Read a page of more than WHOLE_PAGE_MAX_ROWS users in batches as it is consumed, rather
+   * than whole. The page's `db` must then be a transaction that stays open until the users
+   * are read.
+   */
+  stream?: boolean;
+}
+
+/**
+ * Pages up to this size are read whole: a few hundred KB at most, in one round trip. Larger
+ * ones (Synapse sets no bound on `limit`) are read as they are written.
+ */
+export const WHOLE_PAGE_MAX_ROWS = 1000;
 
 /** Whether the request bounds `created_ts` (from_ts 0 means no lower bound, as in Synapse). */
 export const hasTimeWindow = (filter: UsersMediaFilter): boolean =>
@@ -148,20 +166,23 @@ export class UsersMediaQuery {
   }
 
   /** Runs a page statement: its first row carries the total, even when the page is empty. */
-  async run(db: Knex, statement: Statement): Promise<UsersMediaPage> {
+  async run(db: Knex, statement: Statement, reading: PageReading = {}): Promise<UsersMediaPage> {
+    if (reading.stream && this.filter.limit > WHOLE_PAGE_MAX_ROWS) {
+      if (!isTransaction(db)) throw new TypeError("a streamed page needs a transaction to read in");
+      const stream = await openRowStream<PageRow>(
+        db,
+        this.dialect,
+        statement.text,
+        statement.bindings,
+      );
+      return { users: usagesOf(stream.batches), total: toInteger(stream.firstRow?.total) };
+    }
     const rows = await this.rows<PageRow>(db, statement);
-    const total = rows.length > 0 ? toInteger(rows[0]?.total) : 0;
     const users: UserMediaUsage[] = [];
     for (const row of rows) {
-      if (row.user_id === null) continue;
-      users.push({
-        user_id: row.user_id,
-        displayname: row.displayname,
-        media_count: toInteger(row.media_count),
-        media_length: toInteger(row.media_length),
-      });
+      if (row.user_id !== null) users.push(usageOf(row, row.user_id));
     }
-    return { users, total };
+    return { users, total: toInteger(rows[0]?.total) };
   }
 
   /** The rows of one of this request's statements. */
@@ -369,15 +390,23 @@ interface PageRow {
   media_length: number | string | bigint | null;
 }
 
-/** Runs `work` in one read-only transaction, so that its statements see one snapshot. */
-export async function inSnapshot<T>(
-  db: Knex,
-  dialect: Dialect,
-  work: (trx: Knex.Transaction) => Promise<T>,
-): Promise<T> {
-  return db.transaction(async (trx) => {
-    if (dialect === "postgres")
-      await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    return work(trx);
-  });
+/** A page row as the answer has it: counts as JSON integers whatever the driver returns. */
+const usageOf = (row: PageRow, userId: string): UserMediaUsage => ({
+  user_id: userId,
+  displayname: row.displayname,
+  media_count: toInteger(row.media_count),
+  media_length: toInteger(row.media_length),
+});
+
+// A page past the end is one row carrying only the total (user_id NULL): not a user.
+async function* usagesOf(
+  batches: AsyncIterable<readonly PageRow[]>,
+): AsyncIterable<readonly UserMediaUsage[]> {
+  for await (const rows of batches) {
+    const users: UserMediaUsage[] = [];
+    for (const row of rows) {
+      if (row.user_id !== null) users.push(usageOf(row, row.user_id));
+    }
+    yield users;
+  }
 }
