@@ -9,6 +9,7 @@ import { Errcode } from "../errors";
 import { setCorsHeaders } from "../http/cors";
 import { sendJson } from "../http/respond";
 import { buildOpenApiDocument } from "../openapi";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "../execution/limits";
 import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
 import { createStatisticsRouter } from "../router";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
@@ -55,6 +56,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
     pools.push(main);
     await checkSynapseDatabase(main, options.database);
+    // Token lookups get connections of their own (on SQLite a second one), so that a 401 is
+    // never stuck behind statistics queries.
+    const tokens = await openDatabase(options.database, {
+      statementTimeoutMs: options.statementTimeoutMs,
+      readOnly: true,
+      logger,
+      poolMax: TOKEN_POOL_SIZE,
+    });
+    pools.push(tokens);
     let state: Knex | undefined;
     if (options.stateDatabase) {
       state = await openDatabase(options.stateDatabase, {
@@ -70,8 +80,11 @@ export async function serve(options: ServeOptions): Promise<void> {
       }
     }
 
-    const app = createApp(main, state, options);
+    const app = createApp(main, state, tokens, options);
     const server = await listen(app, options.listen);
+    // A connection on which no byte moves for this long is closed: a client that stopped
+    // reading its answer would otherwise hold it, and its database slot, for ever.
+    server.timeout = socketIdleTimeoutMs(options.statementTimeoutMs);
     const address = server.address();
     const port =
       typeof address === "object" && address !== null ? address.port : options.listen.port;
@@ -94,7 +107,26 @@ export async function serve(options: ServeOptions): Promise<void> {
   logger.info({}, "stopped");
 }
 
-function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): express.Express {
+/** Connections of the token lookups' own pool (PostgreSQL; SQLite opens one). */
+const TOKEN_POOL_SIZE = 2;
+
+/**
+ * How long a connection may stay silent, neither side sending a byte: longer than a request
+ * may legitimately work before its first byte (a full queue wait, then up to three statements
+ * each bounded by the statement timeout) plus 10 s; ten minutes when statements have no
+ * timeout. A client that stopped reading its answer is silent, and is cut off after it.
+ */
+export function socketIdleTimeoutMs(statementTimeoutMs: number): number {
+  if (statementTimeoutMs === 0) return 600_000;
+  return DEFAULT_QUEUE_TIMEOUT_MS + 3 * statementTimeoutMs + 10_000;
+}
+
+function createApp(
+  main: Knex,
+  state: Knex | undefined,
+  tokens: Knex,
+  options: ServeOptions,
+): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.locals.stopping = false;
@@ -118,7 +150,7 @@ function createApp(main: Knex, state: Knex | undefined, options: ServeOptions): 
     createStatisticsRouter({
       knex: main,
       ...(state ? { stateKnex: state } : {}),
-      authCheck: synapseAccessTokenAuth(main),
+      authCheck: synapseAccessTokenAuth(tokens),
       cors: options.cors,
       logger: options.logger,
       // The sample estimate sets its own statement timeout; it must not outlast the service's.
