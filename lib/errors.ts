@@ -105,8 +105,8 @@ export class ClientGoneError extends Error {
 }
 
 /**
- * A failure after part of the answer was sent: logged, and the connection cut, so the client
- * sees a short body. It is never retried: the answer cannot be taken back.
+ * A failure after part of the answer was sent: logged where it happens, and the connection
+ * cut, so the client sees a short body. Never retried: the answer cannot be taken back.
  */
 export class AnswerCutShort extends InternalFailure {
   constructor(cause: unknown) {

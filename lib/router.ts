@@ -83,6 +83,7 @@ async function serve(
   admissionFor: (db: Knex) => Admission,
 ): Promise<void> {
   const secrets: string[] = [];
+  const where = { method: req.method, path: req.path, secrets };
   // The client may leave before its answer is ready: whatever still runs for it can stop.
   const abandoned = new AbortController();
   const { signal } = abandoned;
@@ -94,7 +95,8 @@ async function serve(
     const query = rawQueryOf(req);
     await authenticateAdmin(req, query, resolved.authCheck, (token) => secrets.push(token));
     // One attempt: a fresh scope, and the answer written inside it, since a large page is
-    // read from the database as it is written.
+    // read from the database as it is written. It throws only before any of the answer is
+    // out, so running it again is always safe.
     const attempt = (): Promise<void> =>
       inRequestScope({ signal, admissionFor, logger: resolved.logger }, async (scope) => {
         const body = await handler(query, { signal, scope });
@@ -103,12 +105,12 @@ async function serve(
         } catch (error) {
           if (!res.headersSent || error instanceof ClientGoneError) throw error;
           // Part of the answer is out: it can be neither retried nor answered otherwise.
-          throw new AnswerCutShort(error);
+          sendError(res, new AnswerCutShort(error), resolved.logger, where);
         }
       });
-    // >>> RETRY SEAM (branch `standby`): a transient failure is retried by running
-    // `attempt` again, e.g. `await retryTransient(attempt)`: each run is a fresh scope on a
-    // fresh connection. AnswerCutShort and ClientGoneError must never be retried.
+    // >>> RETRY SEAM (branch `standby`): a transient failure is retried by running the attempt
+    // again, each run a fresh scope on a fresh connection:
+    //   await retryTransient(attempt, { logger: resolved.logger, signal });
     await attempt();
   } catch (error) {
     if (signal.aborted || error instanceof ClientGoneError) {
@@ -116,6 +118,6 @@ async function serve(
       res.destroy();
       return;
     }
-    sendError(res, error, resolved.logger, { method: req.method, path: req.path, secrets });
+    sendError(res, error, resolved.logger, where);
   }
 }

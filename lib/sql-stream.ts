@@ -1,10 +1,11 @@
 // Reads a large result in batches inside a transaction, so that it is written out as it is
-// read: a server-side cursor fetched a batch at a time on PostgreSQL; on SQLite, whose driver
-// cannot pause a statement, the rows read whole and let go of batch by batch.
+// read: a server-side cursor fetched a batch at a time on PostgreSQL, the driver's row
+// callback on SQLite.
 
 import type { Knex } from "knex";
 import type { Dialect } from "./dialect";
-import { knexRunner, type SqlValue } from "./sql";
+import { ClientGoneError } from "./errors";
+import { knexRunner, trackDriverRead, type SqlValue } from "./sql";
 
 /** Rows fetched per round trip on PostgreSQL: about 100 KB of users' media rows. */
 const FETCH_ROWS = 1000;
@@ -24,17 +25,19 @@ let cursors = 0;
 /**
  * Opens `statement` on the transaction `trx` and reads its first row, so that a failure of
  * the statement surfaces here, before any of the answer is written. The rest is read as it
- * is consumed; the transaction must stay open until then.
+ * is consumed; the transaction must stay open until then. Once `signal` aborts, nothing more
+ * is read (the request's scope stops what runs).
  */
 export function openRowStream<Row>(
   trx: Knex.Transaction,
   dialect: Dialect,
   statement: string,
   bindings: readonly SqlValue[],
+  signal: AbortSignal,
 ): Promise<RowStream<Row>> {
   return dialect === "postgres"
     ? openCursor<Row>(trx, statement, bindings)
-    : readSqliteRows<Row>(trx, statement, bindings);
+    : openSqliteRows<Row>(trx, statement, bindings, signal);
 }
 
 async function openCursor<Row>(
@@ -63,32 +66,86 @@ async function openCursor<Row>(
   };
 }
 
+/** node-sqlite3's Database, as far as reading rows goes. */
+interface SqliteDatabase {
+  each(
+    sql: string,
+    params: readonly SqlValue[],
+    onRow: (error: Error | null, row: unknown) => void,
+    onComplete: (error: Error | null) => void,
+  ): void;
+  interrupt(): void;
+}
+
 /**
- * node-sqlite3 cannot pause a statement. Its row callback (`each`) steps to the end on its own
- * thread and hands the rows over in one burst (measured on 300,000 users: all of them queued
- * before the first was written; peak RSS only 12% below reading them whole), and one row per
- * call (`get`) is about 6x slower (300,000 rows in 11.7 s rather than 1.9 s). So the rows are
- * read whole, then let go of batch by batch as they are written; admission bounds how many
- * such pages are held at once (one, on the CLI's single SQLite connection).
+ * node-sqlite3 cannot pause a statement: its row callback steps to the end on the driver's
+ * thread and hands the rows over in bursts, and one row per call is about 6x slower (300,000
+ * rows in 11.7 s rather than 1.9 s). So a client slower than SQLite leaves rows queued here,
+ * at worst a page per request holding a slot, which admission bounds. Still, measured on
+ * 300,000 users, the row callback peaks at half the memory of reading them whole (+133 MB
+ * RSS against +257 MB: the driver then holds every row natively before converting any).
  */
-async function readSqliteRows<Row>(
+async function openSqliteRows<Row>(
   trx: Knex.Transaction,
   statement: string,
   bindings: readonly SqlValue[],
+  signal: AbortSignal,
 ): Promise<RowStream<Row>> {
-  const rows: Array<Row | undefined> = await knexRunner(trx, "sqlite").rows<Row>(
-    statement,
-    bindings,
-  );
+  // Inside a transaction knex hands out the transaction's own connection.
+  const connection = (await trx.client.acquireConnection()) as SqliteDatabase;
+  // Read outside knex, where the scope's refusal of new statements cannot see it: look here.
+  if (signal.aborted) throw new ClientGoneError();
+  let queue: Row[] = [];
+  let done = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  const finished = new Promise<void>((resolve) => {
+    connection.each(
+      statement,
+      bindings,
+      (error, row) => {
+        if (error) failure ??= error;
+        else queue.push(row as Row);
+        notify();
+      },
+      (error) => {
+        if (error) failure ??= error;
+        done = true;
+        notify();
+        resolve();
+      },
+    );
+  });
+  // The transaction must not end under a running statement: SQLite would refuse the ROLLBACK.
+  trackDriverRead(trx, finished);
+  const more = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+  while (queue.length === 0 && !done) await more();
+  if (failure) throw failure;
   return {
-    firstRow: rows[0],
+    firstRow: queue[0],
     batches: (async function* () {
-      for (let start = 0; start < rows.length; start += FETCH_ROWS) {
-        const end = Math.min(rows.length, start + FETCH_ROWS);
-        const batch = rows.slice(start, end) as Row[];
-        // Written rows are garbage as soon as the batch is: the page shrinks as it goes out.
-        rows.fill(undefined, start, end);
-        yield batch;
+      try {
+        for (;;) {
+          if (queue.length > 0) {
+            const batch = queue;
+            queue = [];
+            yield batch;
+          } else if (done) {
+            if (failure) throw failure;
+            return;
+          } else {
+            await more();
+          }
+        }
+      } finally {
+        // Left early: stop the statement rather than read rows no one will see.
+        if (!done) connection.interrupt();
+        await finished;
       }
     })(),
   };

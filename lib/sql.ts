@@ -108,6 +108,32 @@ export async function recoverably<T>(db: Knex, work: () => Promise<T>): Promise<
   }
 }
 
+// Reads that run on a transaction's connection through the driver itself, outside knex.
+const driverReads = new WeakMap<Knex.Transaction, Set<Promise<void>>>();
+
+/**
+ * Registers a read running on `trx`'s connection through the driver (a SQLite row stream):
+ * the transaction must not end while it runs (SQLite refuses to roll back under a statement).
+ */
+export function trackDriverRead(trx: Knex.Transaction, read: Promise<unknown>): void {
+  let reads = driverReads.get(trx);
+  if (reads === undefined) {
+    reads = new Set();
+    driverReads.set(trx, reads);
+  }
+  const settled = read.then(
+    () => undefined,
+    () => undefined,
+  );
+  reads.add(settled);
+  void settled.then(() => reads.delete(settled));
+}
+
+/** The driver reads still running on `trx`, each settling (never rejecting) when it ends. */
+export function pendingDriverReads(trx: Knex.Transaction): Promise<void>[] {
+  return [...(driverReads.get(trx) ?? [])];
+}
+
 /**
  * A count or byte total as a JSON integer. node-pg returns COUNT and SUM (bigint, numeric)
  * as strings so as not to lose precision; a value beyond 2^53 is reported rather than

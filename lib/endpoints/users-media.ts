@@ -22,7 +22,7 @@ export const usersMediaEndpoint: Endpoint = {
   },
   createHandler(options) {
     const store = createUsersMediaStore(options.dialect);
-    return async (query, { scope }): Promise<UsersMediaResponse | StreamedJsonObject> => {
+    return async (query, { signal, scope }): Promise<UsersMediaResponse | StreamedJsonObject> => {
       const params = parseUsersMediaQuery(query);
       const page = await store.page(
         await scope.transaction(options.knex),
@@ -36,7 +36,7 @@ export const usersMediaEndpoint: Endpoint = {
           searchTerm: params.search_term,
         },
         // The scope stays open while the answer is written: a large page is read meanwhile.
-        { stream: true },
+        { stream: { signal } },
       );
       // `total` and `next_token` follow `users`: known once the users are written.
       const after = (count: number): Omit<UsersMediaResponse, "users"> =>

@@ -10,6 +10,7 @@ import { detectDialect, type Dialect } from "../dialect";
 import { ClientGoneError, serviceUnavailable } from "../errors";
 import type { Logger } from "../logger";
 import { describeError } from "../logger";
+import { pendingDriverReads } from "../sql";
 import type { Admission, ReleaseSlot } from "./admission";
 
 export interface RequestScope {
@@ -122,6 +123,10 @@ class ScopedTransaction {
   async end(ok: boolean): Promise<void> {
     this.options.signal.removeEventListener("abort", this.onAbort);
     try {
+      const reads = pendingDriverReads(this.trx);
+      // Work that ended with reads still running on the connection has no use for them.
+      if (reads.length > 0) this.stop();
+      await Promise.all(reads);
       // The connection goes back to the pool only once a cancellation has landed, so that it
       // cannot cancel the statement of whoever takes the connection next.
       await this.cancelling;

@@ -34,9 +34,9 @@ export interface PageReading {
   /**
    * Read a page of more than WHOLE_PAGE_MAX_ROWS users in batches as it is consumed, rather
    * than whole. The page's `db` must then be a transaction that stays open until the users
-   * are read.
+   * are read; once `signal` aborts, nothing more is read.
    */
-  stream?: boolean;
+  stream?: { signal: AbortSignal };
 }
 
 /**
@@ -174,6 +174,7 @@ export class UsersMediaQuery {
         this.dialect,
         statement.text,
         statement.bindings,
+        reading.stream.signal,
       );
       return { users: usagesOf(stream.batches), total: toInteger(stream.firstRow?.total) };
     }
