@@ -3,38 +3,22 @@
 // client leaves, its statement is cancelled on the server (pg_cancel_backend; SQLite's
 // interrupt) and nothing more runs for it.
 
-import type { Knex } from "knex";
-import { insertMediaDataset, openPostgres, randomMediaDataset } from "../../fixtures";
+import { insertMediaDataset, randomMediaDataset } from "../../fixtures";
 import { createTestApp } from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
 import { eventually, poolIdle, serve } from "./http-client";
+import { useRouterPool } from "./router-pool";
 import { insertManyUsers } from "./many-users";
 
 describe("issue 11.5 on PostgreSQL: requests whose client left stop running", () => {
   const db = useTestDatabase("postgres", (knex) =>
     insertMediaDataset(knex, randomMediaDataset({ seed: 115, users: 40 })),
   );
-  const APPLICATION = "sas-issue-11-5";
-  let router: Knex;
-
-  beforeAll(() => {
-    const url = new URL(db.current.url as string);
-    url.searchParams.set("application_name", APPLICATION);
-    // The issue's pool: 10 connections.
-    router = openPostgres(url.toString(), { min: 0, max: 10 });
-  });
-  afterAll(() => router.destroy());
-
-  const activeBackends = async (): Promise<number> => {
-    const result = await db.current.admin.raw<{ rows: Array<{ active: string }> }>(
-      "SELECT count(*) AS active FROM pg_stat_activity WHERE application_name = ? AND state = 'active'",
-      [APPLICATION],
-    );
-    return Number(result.rows[0]?.active);
-  };
+  // The issue's pool: 10 connections.
+  const router = useRouterPool(db, "sas-issue-11-5", 10);
 
   test("20 requests abandoned after 0.3 s leave no backend busy, and a concurrent limit=1 is answered", async () => {
-    const app = await serve(createTestApp({ knex: router }));
+    const app = await serve(createTestApp({ knex: router.knex }));
     // The media table locked: every statistics statement waits, as a long one would run.
     const lock = await db.current.admin.transaction();
     await lock.raw("LOCK TABLE local_media_repository IN ACCESS EXCLUSIVE MODE");
@@ -43,8 +27,10 @@ describe("issue 11.5 on PostgreSQL: requests whose client left stop running", ()
         Array.from({ length: 20 }, () => app.abandon("?order_by=media_length", 300)),
       );
       // Their statements were cancelled: no backend of the router is left running one.
-      expect(await eventually(async () => (await activeBackends()) === 0, 3000)).toBe(true);
-      expect(await eventually(() => poolIdle(router), 1000)).toBe(true);
+      expect(await eventually(async () => (await router.sessions("active")) === 0, 3000)).toBe(
+        true,
+      );
+      expect(await eventually(() => poolIdle(router.knex), 1000)).toBe(true);
     } finally {
       await lock.commit();
     }

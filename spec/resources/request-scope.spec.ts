@@ -2,7 +2,7 @@
 // 503 with Retry-After), and the request's scope (one transaction per database, its statement
 // stopped on the server when the client leaves, nothing begun after).
 
-import knexFactory, { type Knex } from "knex";
+import knexFactory from "knex";
 import { openPostgres, openSqlite } from "../../fixtures";
 import { ClientGoneError, MatrixError } from "../../lib/errors";
 import { Admission, type AdmissionLimits } from "../../lib/execution/admission";
@@ -11,6 +11,7 @@ import { inRequestScope, type ScopeOptions } from "../../lib/execution/scope";
 import { silentLogger } from "../../lib/logger";
 import { useTestDatabase } from "../helpers/databases";
 import { poolIdle } from "./http-client";
+import { useRouterPool } from "./router-pool";
 
 const wait = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
@@ -116,27 +117,12 @@ describe("admission to a database", () => {
 
 describe("the request scope on PostgreSQL", () => {
   const db = useTestDatabase("postgres");
-  const APPLICATION = "sas-request-scope";
-  let router: Knex;
-  beforeAll(() => {
-    const url = new URL(db.current.url as string);
-    url.searchParams.set("application_name", APPLICATION);
-    router = openPostgres(url.toString(), { min: 0, max: 4 });
-  });
-  afterAll(() => router.destroy());
-
-  const activeBackends = async (): Promise<number> => {
-    const result = await db.current.admin.raw<{ rows: Array<{ active: string }> }>(
-      "SELECT count(*) AS active FROM pg_stat_activity WHERE application_name = ? AND state = 'active'",
-      [APPLICATION],
-    );
-    return Number(result.rows[0]?.active);
-  };
+  const pool = useRouterPool(db, "sas-request-scope", 4);
 
   test("the request's statements share one READ ONLY, REPEATABLE READ transaction, per database", async () => {
     const settings = await inRequestScope(scopeOptions(never), async (scope) => {
-      const trx = await scope.transaction(router);
-      expect(await scope.transaction(router)).toBe(trx);
+      const trx = await scope.transaction(pool.knex);
+      expect(await scope.transaction(pool.knex)).toBe(trx);
       const result = await trx.raw<{
         rows: Array<{ isolation: string; readOnly: string; backends: string[] }>;
       }>(
@@ -145,21 +131,21 @@ describe("the request scope on PostgreSQL", () => {
       return result.rows[0];
     });
     expect(settings).toEqual({ isolation: "repeatable read", readOnly: "on" });
-    expect(poolIdle(router)).toBe(true);
+    expect(poolIdle(pool.knex)).toBe(true);
   });
 
   test("a statement running when the client leaves is cancelled on the server", async () => {
     const left = new AbortController();
     const started = Date.now();
     const outcome = inRequestScope(scopeOptions(left.signal), async (scope) => {
-      const trx = await scope.transaction(router);
+      const trx = await scope.transaction(pool.knex);
       setTimeout(() => left.abort(), 200);
       await trx.raw("SELECT pg_sleep(30)");
     });
     await expect(outcome).rejects.toThrow(/canceling statement due to user request/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await activeBackends()).toBe(0);
-    expect(poolIdle(router)).toBe(true);
+    expect(await pool.sessions("active")).toBe(0);
+    expect(poolIdle(pool.knex)).toBe(true);
   });
 
   test("no statement is begun for a request whose client has left", async () => {
@@ -167,21 +153,21 @@ describe("the request scope on PostgreSQL", () => {
     const answered: string[] = [];
     const record = (_response: unknown, query: { sql: string }): void =>
       void answered.push(query.sql);
-    router.on("query-response", record);
+    pool.knex.on("query-response", record);
     try {
       const outcome = inRequestScope(scopeOptions(left.signal), async (scope) => {
-        const trx = await scope.transaction(router);
+        const trx = await scope.transaction(pool.knex);
         await trx.raw("SELECT 1 AS before_leaving");
         left.abort();
         await trx.raw("SELECT 2 AS after_leaving");
       });
       await expect(outcome).rejects.toBeInstanceOf(ClientGoneError);
     } finally {
-      router.off("query-response", record);
+      pool.knex.off("query-response", record);
     }
     expect(answered.some((sql) => sql.includes("before_leaving"))).toBe(true);
     expect(answered.some((sql) => sql.includes("after_leaving"))).toBe(false);
-    expect(poolIdle(router)).toBe(true);
+    expect(poolIdle(pool.knex)).toBe(true);
   });
 
   test("a pool with no free connection is a 503 with Retry-After, not a 500 after the acquire timeout", async () => {

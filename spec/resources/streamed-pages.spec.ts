@@ -3,11 +3,11 @@
 // short body, never a complete-looking wrong one), and the service goes on.
 
 import net from "node:net";
-import type { Knex } from "knex";
-import { openPostgres, STANDARD_TOKENS } from "../../fixtures";
+import { STANDARD_TOKENS } from "../../fixtures";
 import { createTestApp, recordingLogger, USERS_MEDIA } from "../helpers/app";
 import { useTestDatabase } from "../helpers/databases";
 import { eventually, poolIdle, serve } from "./http-client";
+import { useRouterPool } from "./router-pool";
 import { insertManyUsers } from "./many-users";
 
 describe("a streamed page on PostgreSQL whose connection is lost half-way", () => {
@@ -15,18 +15,11 @@ describe("a streamed page on PostgreSQL whose connection is lost half-way", () =
   const db = useTestDatabase("postgres", (knex) =>
     insertManyUsers(knex, { users: 100_000, media: 100_000 }),
   );
-  const APPLICATION = "sas-streamed-page";
-  let router: Knex;
-  beforeAll(() => {
-    const url = new URL(db.current.url as string);
-    url.searchParams.set("application_name", APPLICATION);
-    router = openPostgres(url.toString(), { min: 0, max: 4 });
-  });
-  afterAll(() => router.destroy());
+  const router = useRouterPool(db, "sas-streamed-page", 4);
 
   test("is cut short and logged, and the next request is served", async () => {
     const { logger, records } = recordingLogger();
-    const app = await serve(createTestApp({ knex: router, logger }));
+    const app = await serve(createTestApp({ knex: router.knex, logger }));
     try {
       let received = "";
       const socket = net.connect(app.port, "127.0.0.1", () => {
@@ -42,18 +35,10 @@ describe("a streamed page on PostgreSQL whose connection is lost half-way", () =
         socket.on("data", (more: string) => (received += more));
       });
       const closed = new Promise<void>((done) => socket.on("close", () => done()));
-      const waiting = async (): Promise<boolean> => {
-        const result = await db.current.admin.raw<{ rows: unknown[] }>(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name = ? AND state = 'idle in transaction' AND query LIKE 'FETCH%'",
-          [APPLICATION],
-        );
-        return result.rows.length > 0;
-      };
+      const waiting = async (): Promise<boolean> =>
+        (await router.sessions("idle in transaction", "FETCH%")) > 0;
       expect(await eventually(waiting, 20_000)).toBe(true);
-      await db.current.admin.raw(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",
-        [APPLICATION],
-      );
+      await router.terminate();
       socket.resume();
       await closed;
       expect(received).toMatch(/^HTTP\/1\.1 200 /);
