@@ -52,10 +52,10 @@ export function createUsersMediaStore(dialect: Dialect): UsersMediaStore {
       const current = await schema.get(db);
       // The summary has no timestamps: time windows always read the media table.
       if (!hasTimeWindow(filter) && (await summary.get(db))) {
-        const query = new UsersMediaQuery(dialect, current, filter);
+        const query = new UsersMediaQuery(dialect, current, filter, reading);
         try {
           return await recoverably(db, () =>
-            query.run(db, query.summaryStatement(MEDIA_USAGE_SUMMARY_TABLE), reading),
+            query.run(db, query.summaryStatement(MEDIA_USAGE_SUMMARY_TABLE)),
           );
         } catch (error) {
           // Uninstalled since the last check? Then the media table answers; else it failed.
@@ -79,10 +79,10 @@ export async function pageFromMedia(
   filter: UsersMediaFilter,
   reading: PageReading = {},
 ): Promise<UsersMediaPage> {
-  const query = new UsersMediaQuery(dialect, schema, filter);
+  const query = new UsersMediaQuery(dialect, schema, filter, reading);
   if (!schema.userIndex) {
     // No index on user_id to walk: every shape below would read the table once per user.
-    return query.run(db, query.aggregateStatement("search-per-row"), reading);
+    return query.run(db, query.aggregateStatement("search-per-row"));
   }
   if (
     filter.searchTerm === undefined &&
@@ -90,7 +90,7 @@ export async function pageFromMedia(
     filter.orderBy === "user_id" &&
     filter.limit <= PAGE_BY_UPLOADER_MAX_LIMIT
   ) {
-    return query.run(db, query.pageByUploaderStatement(), reading);
+    return query.run(db, query.pageByUploaderStatement());
   }
   if (filter.searchTerm !== undefined) {
     // Two statements over one snapshot: who matches, then their media.
@@ -100,11 +100,11 @@ export async function pageFromMedia(
         query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1),
       );
       return matching.length <= SEARCH_CANDIDATE_MAX
-        ? query.run(trx, query.aggregateStatement(matching.map((row) => row.user_id)), reading)
-        : query.run(trx, query.aggregateStatement("search-per-row"), reading);
+        ? query.run(trx, query.aggregateStatement(matching.map((row) => row.user_id)))
+        : query.run(trx, query.aggregateStatement("search-per-row"));
     });
   }
-  return query.run(db, query.aggregateStatement("search-per-row"), reading);
+  return query.run(db, query.aggregateStatement("search-per-row"));
 }
 
 /**

@@ -19,8 +19,25 @@ import { expectedUsersMedia, type OracleQuery } from "../helpers/oracle";
 import { clientOf, type Answer } from "./http-client";
 import { createManyUsersSqliteFile, insertManyUsers } from "./many-users";
 
-// More users than a page read whole (1000) holds.
-const DATASET = randomMediaDataset({ seed: 117, users: 1500, maxMediaPerUser: 3 });
+// More users than a page read whole (1000) holds, some with displaynames JSON must escape.
+const GENERATED = randomMediaDataset({ seed: 117, users: 1500, maxMediaPerUser: 3 });
+const ESCAPED = [
+  '"quoted"',
+  "back\\slash",
+  "tab\there\nand a newline",
+  "\u0001 control",
+  "emoji \u{1F389}",
+  "line\u2028separator",
+  "del\u007f",
+  "</script>",
+];
+const DATASET = {
+  ...GENERATED,
+  profiles: GENERATED.profiles.map((profile, index) => ({
+    ...profile,
+    displayname: ESCAPED[index] ?? profile.displayname,
+  })),
+};
 
 const LARGE_PAGES: OracleQuery[] = [
   { limit: 1_000_000_000 },
