@@ -18,6 +18,8 @@ export const SCALES = {
   S: { media: 100_000, uploaders: 2_000 },
   M: { media: 1_000_000, uploaders: 20_000 },
   L: { media: 10_000_000, uploaders: 100_000 },
+  /** Many users, each with few media: the whole-list pages of bench:memory. */
+  U: { media: 1_000_000, uploaders: 300_000 },
 } as const;
 export type Scale = keyof typeof SCALES;
 

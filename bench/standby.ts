@@ -21,7 +21,10 @@ import { createStatisticsRouter, synapseAccessTokenAuth } from "../lib";
 import { usersMediaEndpoint } from "../lib/endpoints/users-media";
 import { authenticateAdmin } from "../lib/http/authenticate";
 import { rawQueryOf } from "../lib/http/query-string";
-import { sendError, sendJson } from "../lib/http/respond";
+import { sendBody, sendError } from "../lib/http/respond";
+import { Admission } from "../lib/execution/admission";
+import { admissionLimits } from "../lib/execution/limits";
+import { inRequestScope } from "../lib/execution/scope";
 import { requestLogContext } from "../lib/http/request-context";
 import { silentLogger, type Logger } from "../lib/logger";
 import { resolveOptions } from "../lib/options";
@@ -172,18 +175,22 @@ function routerWithoutRetry(db: Knex, causes: Logger): express.RequestHandler {
     logger: silentLogger,
   });
   const handler = usersMediaEndpoint.createHandler(options);
+  const admission = new Admission(admissionLimits(db, options));
   const router = express.Router();
   router.get(usersMediaEndpoint.contract.path, async (req, res) => {
     try {
       const query = rawQueryOf(req);
       await authenticateAdmin(req, query, options.authCheck, () => undefined);
-      sendJson(
-        res,
-        200,
-        await handler(query, {
-          signal: new AbortController().signal,
-          logContext: () => requestLogContext(req),
-        }),
+      const signal = new AbortController().signal;
+      // One attempt, as the router runs it, and no retry.
+      await inRequestScope(
+        { signal, admissionFor: () => admission, logger: silentLogger },
+        async (scope) =>
+          sendBody(
+            res,
+            200,
+            await handler(query, { signal, scope, logContext: () => requestLogContext(req) }),
+          ),
       );
     } catch (error) {
       sendError(res, error, causes, { path: req.path, secrets: [] });

@@ -107,3 +107,26 @@ export class InternalFailure extends Error {
     this.name = "InternalFailure";
   }
 }
+
+/**
+ * The client closed its connection before its answer was complete, and what still ran for it
+ * was stopped. Nothing is answered (no one is left to read it) and nothing is logged as a
+ * failure: nothing failed on our side.
+ */
+export class ClientGoneError extends Error {
+  constructor() {
+    super("the client went away before its answer was complete");
+    this.name = "ClientGoneError";
+  }
+}
+
+/**
+ * A failure after part of the answer was sent: logged where it happens, and the connection
+ * cut, so the client sees a short body. Never retried: the answer cannot be taken back.
+ */
+export class AnswerCutShort extends InternalFailure {
+  constructor(cause: unknown) {
+    super("the answer failed after it had begun; the connection was cut", {}, cause);
+    this.name = "AnswerCutShort";
+  }
+}

@@ -40,6 +40,17 @@ const ERROR_RESPONSES = {
   ),
   "405": errorResponse("M_UNRECOGNIZED: a method other than GET, HEAD or OPTIONS"),
   "500": errorResponse("M_UNKNOWN: an unexpected failure; details are in the server's log"),
+  "503": {
+    ...errorResponse(
+      "M_UNKNOWN: too many requests already wait for the database, or it has no free connection; try again after Retry-After",
+    ),
+    headers: {
+      "Retry-After": {
+        description: "Seconds to wait before trying again",
+        schema: { type: "integer", minimum: 1 },
+      },
+    },
+  },
 };
 
 /** The OpenAPI 3.1 document describing the router's endpoints under `mountPath`. */

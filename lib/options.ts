@@ -4,6 +4,7 @@
 import type { Knex } from "knex";
 import { consoleLogger, type Logger } from "./logger";
 import { describeClient, detectDialect, isKnexInstance, type Dialect } from "./dialect";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "./execution/limits";
 import type { AuthCheck, RoomsEstimator, StatisticsRouterOptions } from "./types";
 
 /** How long the sample estimate of the largest rooms may run, unless told otherwise. */
@@ -20,12 +21,19 @@ export interface ResolvedOptions {
   roomsEstimator: RoomsEstimator;
   sampleStatementTimeoutMs: number;
   storageEndpoints: boolean;
+  /** Undefined: sized to each database's pool. */
+  maxConcurrentQueries: number | undefined;
+  /** Undefined: twice maxConcurrentQueries, at least 4. */
+  maxQueuedQueries: number | undefined;
+  queueTimeoutMs: number;
 }
 
 const ROOMS_ESTIMATORS: readonly RoomsEstimator[] = ["planner", "sample"];
 
 /** PostgreSQL's statement_timeout is a 32-bit count of milliseconds. */
 export const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+// Node's timers take at most this many milliseconds (2^31 - 1).
+const MAX_TIMER_MS = 2_147_483_647;
 
 // The compiler fails here when an option is added to the public type and not to this list.
 const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
@@ -37,6 +45,9 @@ const knownOptions: Record<keyof Required<StatisticsRouterOptions>, true> = {
   roomsEstimator: true,
   sampleStatementTimeoutMs: true,
   storageEndpoints: true,
+  maxConcurrentQueries: true,
+  maxQueuedQueries: true,
+  queueTimeoutMs: true,
 };
 
 export function resolveOptions(options: StatisticsRouterOptions): ResolvedOptions {
@@ -48,9 +59,19 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       throw new TypeError(`createStatisticsRouter: unknown option "${key}"`);
     }
   }
-  const { knex, authCheck, stateKnex, cors, logger, roomsEstimator, sampleStatementTimeoutMs } =
-    options;
-  const { storageEndpoints } = options;
+  const {
+    knex,
+    authCheck,
+    stateKnex,
+    cors,
+    logger,
+    roomsEstimator,
+    sampleStatementTimeoutMs,
+    maxConcurrentQueries,
+    maxQueuedQueries,
+    queueTimeoutMs,
+    storageEndpoints,
+  } = options;
 
   if (knex === undefined) throw new TypeError('createStatisticsRouter: option "knex" is required');
   requireKnex("knex", knex);
@@ -95,6 +116,16 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
       `createStatisticsRouter: option "sampleStatementTimeoutMs" must be a positive integer of milliseconds, at most ${MAX_STATEMENT_TIMEOUT_MS}`,
     );
   }
+  requireCount("maxConcurrentQueries", maxConcurrentQueries, 1);
+  requireCount("maxQueuedQueries", maxQueuedQueries, 0);
+  if (
+    queueTimeoutMs !== undefined &&
+    !(Number.isInteger(queueTimeoutMs) && queueTimeoutMs > 0 && queueTimeoutMs <= MAX_TIMER_MS)
+  ) {
+    throw new TypeError(
+      `createStatisticsRouter: option "queueTimeoutMs" must be a positive integer of milliseconds, at most ${MAX_TIMER_MS}`,
+    );
+  }
   return {
     knex,
     dialect,
@@ -105,7 +136,19 @@ export function resolveOptions(options: StatisticsRouterOptions): ResolvedOption
     roomsEstimator: roomsEstimator ?? "planner",
     sampleStatementTimeoutMs: sampleStatementTimeoutMs ?? DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
     storageEndpoints: storageEndpoints ?? true,
+    maxConcurrentQueries,
+    maxQueuedQueries,
+    queueTimeoutMs: queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
   };
+}
+
+/** A whole number of requests, at least `least`, when given. */
+function requireCount(name: string, value: unknown, least: number): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= least)) {
+    throw new TypeError(
+      `createStatisticsRouter: option "${name}" must be an integer of at least ${least}`,
+    );
+  }
 }
 
 function requireKnex(name: string, value: unknown): asserts value is Knex {

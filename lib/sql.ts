@@ -69,6 +69,71 @@ export async function inSqliteImmediateTransaction<T>(
   }
 }
 
+/** Whether `db` is a transaction (knex marks the transactor it hands out). */
+export const isTransaction = (db: Knex): db is Knex.Transaction =>
+  (db as { isTransaction?: boolean }).isTransaction === true;
+
+/**
+ * `work` in one read-only transaction whose statements all see one snapshot (PostgreSQL:
+ * REPEATABLE READ, READ ONLY; SQLite: one read transaction). A transaction given as `db` is
+ * reused as it is: the request's own is already such a snapshot.
+ */
+export function inReadSnapshot<T>(
+  db: Knex,
+  dialect: Dialect,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  if (isTransaction(db)) return work(db);
+  return db.transaction(
+    work,
+    dialect === "postgres" ? { isolationLevel: "repeatable read", readOnly: true } : undefined,
+  );
+}
+
+/**
+ * `work` inside a savepoint when `db` is a transaction, so that its failure leaves the
+ * transaction usable: PostgreSQL refuses every later statement of a transaction in which one
+ * failed. Outside a transaction each statement stands alone and needs none.
+ */
+export async function recoverably<T>(db: Knex, work: () => Promise<T>): Promise<T> {
+  if (!isTransaction(db)) return work();
+  await db.raw("SAVEPOINT sas_recoverable");
+  try {
+    const result = await work();
+    await db.raw("RELEASE SAVEPOINT sas_recoverable");
+    return result;
+  } catch (error) {
+    await db.raw("ROLLBACK TO SAVEPOINT sas_recoverable").catch(() => undefined);
+    throw error;
+  }
+}
+
+// Reads that run on a transaction's connection through the driver itself, outside knex.
+const driverReads = new WeakMap<Knex.Transaction, Set<Promise<void>>>();
+
+/**
+ * Registers a read running on `trx`'s connection through the driver (a SQLite row stream):
+ * the transaction must not end while it runs (SQLite refuses to roll back under a statement).
+ */
+export function trackDriverRead(trx: Knex.Transaction, read: Promise<unknown>): void {
+  let reads = driverReads.get(trx);
+  if (reads === undefined) {
+    reads = new Set();
+    driverReads.set(trx, reads);
+  }
+  const settled = read.then(
+    () => undefined,
+    () => undefined,
+  );
+  reads.add(settled);
+  void settled.then(() => reads.delete(settled));
+}
+
+/** The driver reads still running on `trx`, each settling (never rejecting) when it ends. */
+export function pendingDriverReads(trx: Knex.Transaction): Promise<void>[] {
+  return [...(driverReads.get(trx) ?? [])];
+}
+
 /**
  * A count or byte total as a JSON integer. node-pg returns COUNT and SUM (bigint, numeric)
  * as strings so as not to lose precision; a value beyond 2^53 is reported rather than

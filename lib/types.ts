@@ -78,6 +78,24 @@ export interface StatisticsRouterOptions {
    * Default: `true`.
    */
   storageEndpoints?: boolean;
+  /**
+   * How many requests may read a database at once, per database (main, and state when split
+   * off). Each holds one connection while it runs; the rest wait in a queue. Default: the
+   * database's knex pool size minus 2 (at least 1), so that token lookups sharing the pool
+   * still find a connection.
+   */
+  maxConcurrentQueries?: number;
+  /**
+   * How many more requests may wait for their turn, per database; beyond that a request is
+   * answered 503 M_UNKNOWN with Retry-After at once. 0 means no queue. Default: twice
+   * `maxConcurrentQueries`, at least 4.
+   */
+  maxQueuedQueries?: number;
+  /**
+   * How long a request may wait in that queue, in milliseconds, before it is answered 503
+   * M_UNKNOWN with Retry-After. Default: `10000`.
+   */
+  queueTimeoutMs?: number;
 }
 
 /** The columns `GET /v1/statistics/users/media` sorts by (`order_by`). */

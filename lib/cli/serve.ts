@@ -9,6 +9,7 @@ import { Errcode } from "../errors";
 import { setCorsHeaders } from "../http/cors";
 import { sendJson } from "../http/respond";
 import { buildOpenApiDocument } from "../openapi";
+import { DEFAULT_QUEUE_TIMEOUT_MS } from "../execution/limits";
 import { DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS } from "../options";
 import { readRecoveryState } from "../storage/recovery";
 import { createStatisticsRouter } from "../router";
@@ -73,6 +74,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     pools.push(main);
     await checkSynapseDatabase(main, options.database);
     if (options.database.kind === "postgres") await logRecoveryState(main, options);
+    // Token lookups get connections of their own (on SQLite a second one), so that a 401 is
+    // never stuck behind statistics queries.
+    const tokens = await openDatabase(options.database, {
+      statementTimeoutMs: options.statementTimeoutMs,
+      readOnly: true,
+      logger,
+      poolMax: TOKEN_POOL_SIZE,
+    });
+    pools.push(tokens);
     let state: Knex | undefined;
     if (options.stateDatabase) {
       state = await openDatabase(options.stateDatabase, {
@@ -111,8 +121,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
     if (options.synapseUrl) await checkSynapseAnswers(options.synapseUrl, logger);
 
-    const app = createApp(main, state, options, metrics);
+    const app = createApp(main, state, tokens, options, metrics);
     const server = await listen(app, options.listen, options.cors);
+    // A connection on which no byte moves for this long is closed: a client that stopped
+    // reading its answer would otherwise hold it, and its database slot, for ever.
+    server.timeout = socketIdleTimeoutMs(options.statementTimeoutMs);
     const baseUrl = urlOf(server, options.listen);
     logger.info(
       { listen: baseUrl, database: options.database.display, version: options.version },
@@ -130,9 +143,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   logger.info({}, "stopped");
 }
 
+/** Connections of the token lookups' own pool (PostgreSQL; SQLite opens one). */
+const TOKEN_POOL_SIZE = 2;
+
+/**
+ * How long a connection may stay silent, neither side sending a byte: longer than a request
+ * may legitimately work before its first byte (a full queue wait, then up to three statements
+ * each bounded by the statement timeout) plus 10 s; ten minutes when statements have no
+ * timeout. A client that stopped reading its answer is silent, and is cut off after it.
+ */
+export function socketIdleTimeoutMs(statementTimeoutMs: number): number {
+  if (statementTimeoutMs === 0) return 600_000;
+  return DEFAULT_QUEUE_TIMEOUT_MS + 3 * statementTimeoutMs + 10_000;
+}
+
 function createApp(
   main: Knex,
   state: Knex | undefined,
+  tokens: Knex,
   options: ServeOptions,
   metrics: ServiceMetrics | undefined,
 ): express.Express {
@@ -179,7 +207,7 @@ function createApp(
               ? {}
               : { cacheTtlMs: options.synapseCacheTtlMs }),
           })
-        : synapseAccessTokenAuth(main, { logger: options.logger }),
+        : synapseAccessTokenAuth(tokens, { logger: options.logger }),
       cors: options.cors,
       logger: options.logger,
       // The sample estimate sets its own statement timeout; it must not outlast the service's.

@@ -1,6 +1,7 @@
 // What an endpoint is: its documented contract (path, parameters, answer), from which the
 // router mounts it and the OpenAPI document describes it, and the handler that serves it.
 
+import type { RequestScope } from "../execution/scope";
 import type { RawQuery } from "../http/query-string";
 import type { RequestLogContext } from "../http/request-context";
 import type { ResolvedOptions } from "../options";
@@ -14,9 +15,17 @@ export interface EndpointContext {
   signal: AbortSignal;
   /** What a log line about this request starts with: its id, method and full path. */
   logContext(): RequestLogContext;
+  /**
+   * Where the request's statements run: `scope.transaction(db)` is the request's one
+   * transaction on `db`, begun once the request is admitted to it.
+   */
+  scope: RequestScope;
 }
 
-/** Serves one request whose requester is already known to be an admin. */
+/**
+ * Serves one request whose requester is already known to be an admin: the body to answer 200
+ * with (a StreamedJsonObject is written as it is read, inside the request's scope).
+ */
 export type EndpointHandler = (query: RawQuery, context: EndpointContext) => Promise<unknown>;
 
 /** A query parameter schema as the OpenAPI document reads it. */

@@ -24,9 +24,9 @@ export const largestMediaEndpoint: Endpoint = {
       "M_INVALID_PARAM: a parameter breaks its rule, or filters the other source (user_id with source=remote, origin without it)",
   },
   createHandler(options) {
-    return async (query): Promise<LargestMediaResponse> => {
+    return async (query, { scope }): Promise<LargestMediaResponse> => {
       const params = parseLargestMediaQuery(query);
-      const page = await readLargestMedia(options.knex, options.dialect, {
+      const page = await readLargestMedia(await scope.transaction(options.knex), options.dialect, {
         source: params.source,
         from: params.from,
         limit: params.limit,

@@ -24,9 +24,9 @@ export const remoteOriginsEndpoint: Endpoint = {
     badRequest: "M_INVALID_PARAM: a parameter breaks its rule",
   },
   createHandler(options) {
-    return async (query): Promise<RemoteOriginsResponse> => {
+    return async (query, { scope }): Promise<RemoteOriginsResponse> => {
       const params = parseRemoteOriginsQuery(query);
-      const page = await readRemoteOrigins(options.knex, options.dialect, {
+      const page = await readRemoteOrigins(await scope.transaction(options.knex), options.dialect, {
         from: params.from,
         limit: params.limit,
         orderBy: params.order_by,

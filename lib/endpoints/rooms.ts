@@ -1,6 +1,8 @@
 // GET /v1/statistics/database/rooms: PostgreSQL check, parameters, estimate, warnings, body.
 
+import type { Knex } from "knex";
 import { InternalFailure, requiresPostgres } from "../errors";
+import type { RequestScope } from "../execution/scope";
 import type { RawQuery } from "../http/query-string";
 import type { RequestLogContext } from "../http/request-context";
 import type { Logger } from "../logger";
@@ -31,19 +33,22 @@ export const largestRoomsEndpoint: Endpoint = {
     const context: LargestRoomsContext = {
       // CockroachDB and the like say `postgresql` too; they are not what the estimate reads.
       postgres: isPostgres(options.knex) && isPostgres(options.stateKnex),
-      store: createRoomsStore(options.knex, options.stateKnex, {
-        sampleStatementTimeoutMs: options.sampleStatementTimeoutMs,
-      }),
+      main: options.knex,
+      state: options.stateKnex,
+      store: createRoomsStore({ sampleStatementTimeoutMs: options.sampleStatementTimeoutMs }),
       defaultEstimator: options.roomsEstimator,
       logger: options.logger,
     };
-    return (query, { logContext }) => largestRoomsStatistics(query, context, logContext);
+    return (query, { logContext, scope }) =>
+      largestRoomsStatistics(query, context, logContext, scope);
   },
 };
 
 interface LargestRoomsContext {
   /** Whether the main and the state database are both real PostgreSQL. */
   postgres: boolean;
+  main: Knex;
+  state: Knex;
   store: RoomsStore;
   /** The router's `roomsEstimator`, used when the request names none. */
   defaultEstimator: RoomsEstimator;
@@ -54,12 +59,16 @@ async function largestRoomsStatistics(
   query: RawQuery,
   context: LargestRoomsContext,
   logContext: () => RequestLogContext,
+  scope: RequestScope,
 ): Promise<LargestRoomsResponse> {
   // Synapse refuses before reading anything: the estimate is made of PostgreSQL internals.
   if (!context.postgres) throw requiresPostgres();
   const params = parseRoomsQuery(query);
   const estimator = params.estimator ?? context.defaultEstimator;
-  const estimate = await context.store.largest(estimator).catch((error: unknown) => {
+  // The state database is read first (its totals are carried into the main one's).
+  const state = await scope.transaction(context.state);
+  const main = await scope.transaction(context.main);
+  const estimate = await context.store.largest(estimator, main, state).catch((error: unknown) => {
     throw error instanceof SampleTimeoutError
       ? new InternalFailure(
           "the sample estimate of the largest rooms took longer than sampleStatementTimeoutMs allows",

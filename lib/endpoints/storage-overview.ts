@@ -25,14 +25,20 @@ export const storageOverviewEndpoint: Endpoint = {
     badRequest: "Not answered: the overview takes no parameters",
   },
   createHandler(options) {
-    const main: DatabaseHandle = { db: options.knex, dialect: options.dialect };
     // The state database counts apart only when it is one.
     const stateDialect = detectDialect(options.stateKnex);
-    const state: DatabaseHandle | undefined =
-      options.stateKnex !== options.knex && stateDialect !== undefined
-        ? { db: options.stateKnex, dialect: stateDialect }
-        : undefined;
-    return (_query, context): Promise<StorageOverview> =>
-      readStorageOverview(main, { ...(state ? { state } : {}), signal: context.signal });
+    const splitState = options.stateKnex !== options.knex && stateDialect !== undefined;
+    return async (_query, { signal, scope }): Promise<StorageOverview> => {
+      // Each database read in the request's own transaction on it (one snapshot, cancellable).
+      const main: DatabaseHandle = {
+        db: await scope.transaction(options.knex),
+        dialect: options.dialect,
+      };
+      const state: DatabaseHandle | undefined =
+        splitState && stateDialect !== undefined
+          ? { db: await scope.transaction(options.stateKnex), dialect: stateDialect }
+          : undefined;
+      return readStorageOverview(main, { ...(state ? { state } : {}), signal });
+    };
   },
 };

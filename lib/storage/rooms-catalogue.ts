@@ -3,7 +3,7 @@
 // transaction with the per-room totals of the state database carried into the main one.
 
 import type { Knex } from "knex";
-import { toInteger } from "../sql";
+import { inReadSnapshot, toInteger } from "../sql";
 import {
   LARGEST_ROOMS_LIMIT,
   MAIN_ROOM_TABLES,
@@ -158,8 +158,8 @@ export type EstimatorPass = (
 
 /**
  * Runs `pass` over each database in turn, in a READ ONLY transaction each (the estimate must
- * never write, nor ANALYZE), and returns the top rooms of the last one with byte totals as
- * JSON integers.
+ * never write, nor ANALYZE): the request's own when given one. Returns the top rooms of the
+ * last one with byte totals as JSON integers.
  */
 export async function estimateAcross(
   databases: readonly RoomDatabase[],
@@ -170,9 +170,8 @@ export async function estimateAcross(
   let rooms: TopRoomRow[] = [];
   for (const [index, database] of databases.entries()) {
     const last = index === databases.length - 1;
-    const result = await database.knex.transaction(
-      (trx) => pass(trx, database.tables, carried, last ? LARGEST_ROOMS_LIMIT : null),
-      { readOnly: true },
+    const result = await inReadSnapshot(database.knex, "postgres", (trx) =>
+      pass(trx, database.tables, carried, last ? LARGEST_ROOMS_LIMIT : null),
     );
     hiddenTables.push(...result.hiddenTables);
     rooms = result.rooms;

@@ -8,7 +8,8 @@ import { estimateBySample } from "./rooms-sample";
 import type { RoomsEstimate } from "./rooms-tables";
 
 export interface RoomsStore {
-  largest(estimator: RoomsEstimator): Promise<RoomsEstimate>;
+  /** The estimate over `main` and `state` (the same knex when the state is not split off). */
+  largest(estimator: RoomsEstimator, main: Knex, state: Knex): Promise<RoomsEstimate>;
 }
 
 export interface RoomsStoreSettings {
@@ -16,15 +17,14 @@ export interface RoomsStoreSettings {
   sampleStatementTimeoutMs: number;
 }
 
-/** Both databases must be PostgreSQL; the endpoint checks that before it asks. */
-export function createRoomsStore(
-  main: Knex,
-  state: Knex,
-  settings: RoomsStoreSettings,
-): RoomsStore {
-  const databases = roomDatabases(main, state);
+/**
+ * Both databases must be PostgreSQL; the endpoint checks that before it asks. Each call reads
+ * the knex instances (or the request's transactions on them) it is given.
+ */
+export function createRoomsStore(settings: RoomsStoreSettings): RoomsStore {
   return {
-    largest(estimator) {
+    largest(estimator, main, state) {
+      const databases = roomDatabases(main, state);
       return estimator === "sample"
         ? estimateBySample(databases, { statementTimeoutMs: settings.sampleStatementTimeoutMs })
         : estimateByPlanner(databases);

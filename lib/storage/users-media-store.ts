@@ -1,21 +1,24 @@
 // The users' media storage for one database: learns its schema and notices the opt-in
 // per-user summary on first use, looks again every minute, and chooses for each request the
-// statement shape that measured fastest for it (all shapes give the same answer).
+// statement shape that measured fastest for it (all shapes give the same answer). Each call
+// runs on the knex it is given: the request's own transaction, normally.
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
+import { inReadSnapshot, recoverably } from "../sql";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
 import { probeMediaSchema, type MediaSchema } from "./media-schema";
 import {
   hasTimeWindow,
-  inSnapshot,
   UsersMediaQuery,
+  type PageReading,
   type UsersMediaFilter,
   type UsersMediaPage,
 } from "./users-media";
 
 export interface UsersMediaStore {
-  page(filter: UsersMediaFilter): Promise<UsersMediaPage>;
+  /** One page, read on `db`: the database the store was made for, or a transaction on it. */
+  page(db: Knex, filter: UsersMediaFilter, reading?: PageReading): Promise<UsersMediaPage>;
 }
 
 /**
@@ -36,25 +39,30 @@ const PAGE_BY_UPLOADER_MAX_LIMIT = 1000;
  */
 const SEARCH_CANDIDATE_MAX = 2000;
 
-export function createUsersMediaStore(db: Knex, dialect: Dialect): UsersMediaStore {
-  const schema = cachedFor(RECHECK_MS, () => probeMediaSchema(db, dialect));
+/** The store of one database; what it learns of that database is kept across calls. */
+export function createUsersMediaStore(dialect: Dialect): UsersMediaStore {
+  const schema = cachedFor(RECHECK_MS, (db) => probeMediaSchema(db, dialect));
   // A failed check (database down) is not a finding: the media table is asked instead.
-  const summary = cachedFor(RECHECK_MS, () => detectMediaUsageSummary(db).catch(() => false));
+  const summary = cachedFor(RECHECK_MS, (db) =>
+    recoverably(db, () => detectMediaUsageSummary(db)).catch(() => false),
+  );
 
   return {
-    async page(filter) {
-      const current = await schema.get();
+    async page(db, filter, reading = {}) {
+      const current = await schema.get(db);
       // The summary has no timestamps: time windows always read the media table.
-      if (!hasTimeWindow(filter) && (await summary.get())) {
-        const query = new UsersMediaQuery(dialect, current, filter);
+      if (!hasTimeWindow(filter) && (await summary.get(db))) {
+        const query = new UsersMediaQuery(dialect, current, filter, reading);
         try {
-          return await query.run(db, query.summaryStatement(MEDIA_USAGE_SUMMARY_TABLE));
+          return await recoverably(db, () =>
+            query.run(db, query.summaryStatement(MEDIA_USAGE_SUMMARY_TABLE)),
+          );
         } catch (error) {
           // Uninstalled since the last check? Then the media table answers; else it failed.
-          if (await summary.refresh()) throw error;
+          if (await summary.refresh(db)) throw error;
         }
       }
-      return pageFromMedia(db, dialect, current, filter);
+      return pageFromMedia(db, dialect, current, filter, reading);
     },
   };
 }
@@ -69,8 +77,9 @@ export async function pageFromMedia(
   dialect: Dialect,
   schema: MediaSchema,
   filter: UsersMediaFilter,
+  reading: PageReading = {},
 ): Promise<UsersMediaPage> {
-  const query = new UsersMediaQuery(dialect, schema, filter);
+  const query = new UsersMediaQuery(dialect, schema, filter, reading);
   if (!schema.userIndex) {
     // No index on user_id to walk: every shape below would read the table once per user.
     return query.run(db, query.aggregateStatement("search-per-row"));
@@ -85,7 +94,7 @@ export async function pageFromMedia(
   }
   if (filter.searchTerm !== undefined) {
     // Two statements over one snapshot: who matches, then their media.
-    return inSnapshot(db, dialect, async (trx) => {
+    return inReadSnapshot(db, dialect, async (trx) => {
       const matching = await query.rows<{ user_id: string }>(
         trx,
         query.candidatesStatement(SEARCH_CANDIDATE_MAX + 1),
@@ -100,17 +109,18 @@ export async function pageFromMedia(
 
 /**
  * A value worked out on first use and again once it is older than `maxAgeMs`, lazily, on the
- * next call (a timer would keep the host's process alive). A failure is not kept: the next
- * call tries again. `refresh()` works it out anew at once, whatever is under way.
+ * next call (a timer would keep the host's process alive), on the knex of the call that needs
+ * it. A failure is not kept: the next call tries again. `refresh(db)` works it out anew at
+ * once, whatever is under way.
  */
 function cachedFor<T>(
   maxAgeMs: number,
-  compute: () => Promise<T>,
-): { get(): Promise<T>; refresh(): Promise<T> } {
-  let current: { value: Promise<T>; at: number } | undefined;
-  const refresh = (): Promise<T> => {
-    const value = compute();
-    const entry = { value, at: Date.now() };
+  compute: (db: Knex) => Promise<T>,
+): { get(db: Knex): Promise<T>; refresh(db: Knex): Promise<T> } {
+  let current: { value: Promise<T>; at: number; db: Knex } | undefined;
+  const refresh = (db: Knex): Promise<T> => {
+    const value = compute(db);
+    const entry = { value, at: Date.now(), db };
     current = entry;
     value.catch(() => {
       if (current === entry) current = undefined;
@@ -118,7 +128,18 @@ function cachedFor<T>(
     return value;
   };
   return {
-    get: () => (current && Date.now() - current.at < maxAgeMs ? current.value : refresh()),
+    async get(db) {
+      const entry = current;
+      if (entry === undefined || Date.now() - entry.at >= maxAgeMs) return refresh(db);
+      try {
+        return await entry.value;
+      } catch (error) {
+        // Worked out in another request's transaction, which may have been stopped because
+        // its client left: that says nothing of this request. Work it out here.
+        if (entry.db === db) throw error;
+        return refresh(db);
+      }
+    },
     refresh,
   };
 }

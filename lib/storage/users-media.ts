@@ -4,7 +4,8 @@
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
-import { knexRunner, toInteger, type SqlValue } from "../sql";
+import { isTransaction, knexRunner, toInteger, type SqlValue } from "../sql";
+import { openRowStream } from "../sql-stream";
 import type { UserMediaUsage, UsersMediaOrder } from "../types";
 import type { MediaSchema } from "./media-schema";
 
@@ -23,9 +24,26 @@ export interface UsersMediaFilter {
 }
 
 export interface UsersMediaPage {
-  users: UserMediaUsage[];
+  /** The page's users: whole, or in batches read as they are consumed (see PageReading). */
+  users: UserMediaUsage[] | AsyncIterable<readonly UserMediaUsage[]>;
   total: number;
 }
+
+/** How a page's rows are read. */
+export interface PageReading {
+  /**
+   * Read a page of more than WHOLE_PAGE_MAX_ROWS users in batches as it is consumed, rather
+   * than whole. The page's `db` must then be a transaction that stays open until the users
+   * are read; once `signal` aborts, nothing more is read.
+   */
+  stream?: { signal: AbortSignal };
+}
+
+/**
+ * Pages up to this size are read whole: a few hundred KB at most, in one round trip. Larger
+ * ones (Synapse sets no bound on `limit`) are read as they are written.
+ */
+export const WHOLE_PAGE_MAX_ROWS = 1000;
 
 /** Whether the request bounds `created_ts` (from_ts 0 means no lower bound, as in Synapse). */
 export const hasTimeWindow = (filter: UsersMediaFilter): boolean =>
@@ -139,29 +157,47 @@ interface PageShape {
 export class UsersMediaQuery {
   private readonly sql: DialectSql;
 
+  /** The page is read as it is consumed (see PageReading). */
+  private readonly streamed: AbortSignal | undefined;
+  /**
+   * Each row's user comes as one JSON array text (SQLite, streamed): node-sqlite3 keeps every
+   * row of a statement natively before handing any over, and one text column per row costs it
+   * a fraction of four (measured on 300,000 users, five pages in a row: peak RSS 318 MB
+   * against 455 MB).
+   */
+  private readonly packed: boolean;
+
   constructor(
     private readonly dialect: Dialect,
     private readonly schema: MediaSchema,
     private readonly filter: UsersMediaFilter,
+    reading: PageReading = {},
   ) {
     this.sql = dialectSql[dialect];
+    this.streamed = filter.limit > WHOLE_PAGE_MAX_ROWS ? reading.stream?.signal : undefined;
+    this.packed = this.streamed !== undefined && dialect === "sqlite";
   }
 
   /** Runs a page statement: its first row carries the total, even when the page is empty. */
   async run(db: Knex, statement: Statement): Promise<UsersMediaPage> {
+    if (this.streamed !== undefined) {
+      if (!isTransaction(db)) throw new TypeError("a streamed page needs a transaction to read in");
+      const stream = await openRowStream<PageRow | PackedPageRow>(
+        db,
+        this.dialect,
+        statement.text,
+        statement.bindings,
+        this.streamed,
+      );
+      return { users: usagesOf(stream.batches), total: toInteger(stream.firstRow?.total) };
+    }
     const rows = await this.rows<PageRow>(db, statement);
-    const total = rows.length > 0 ? toInteger(rows[0]?.total) : 0;
     const users: UserMediaUsage[] = [];
     for (const row of rows) {
-      if (row.user_id === null) continue;
-      users.push({
-        user_id: row.user_id,
-        displayname: row.displayname,
-        media_count: toInteger(row.media_count),
-        media_length: toInteger(row.media_length),
-      });
+      const usage = usageOf(row);
+      if (usage !== undefined) users.push(usage);
     }
-    return { users, total };
+    return { users, total: toInteger(rows[0]?.total) };
   }
 
   /** The rows of one of this request's statements. */
@@ -281,18 +317,24 @@ export class UsersMediaQuery {
               FROM per_user AS u
               LEFT JOIN profiles AS p ON p.${profileKey} = ${userKey("u")}
           )
-          SELECT counted.total, page.user_id, page.displayname, page.media_count, page.media_length
+          SELECT counted.total, ${this.userColumns("page", "page")}
             FROM ${counted}
             LEFT JOIN (SELECT * FROM named ORDER BY ${this.orderBy("named")}${limit}) AS page ON 1 = 1
            ORDER BY ${this.orderBy("page")}`
         : // Any other order cuts the page first and looks up only its users' profiles.
           `${perUser}
-          SELECT counted.total, page.user_id, p.displayname, page.media_count, page.media_length
+          SELECT counted.total, ${this.userColumns("page", "p")}
             FROM ${counted}
             LEFT JOIN (SELECT * FROM per_user ORDER BY ${this.orderBy("per_user")}${limit}) AS page ON 1 = 1
             LEFT JOIN profiles AS p ON p.${profileKey} = ${userKey("page")}
            ORDER BY ${this.orderBy("page")}`;
     return statement;
+  }
+
+  /** The page's user columns, or (packed) one JSON array of them. */
+  private userColumns(page: string, profile: string): string {
+    const columns = `${page}.user_id, ${profile}.displayname, ${page}.media_count, ${page}.media_length`;
+    return this.packed ? `json_array(${columns}) AS packed` : columns;
   }
 
   /** Every distinct uploader, one index descent each (NULL ends the recursion). */
@@ -385,4 +427,48 @@ export async function inSnapshot<T>(
       await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return work(trx);
   });
+}
+
+/** A page row whose user columns come as one JSON array text (see UsersMediaQuery.packed). */
+interface PackedPageRow {
+  total: number | string | bigint;
+  packed: string;
+}
+
+type PackedColumns = [
+  PageRow["user_id"],
+  PageRow["displayname"],
+  PageRow["media_count"],
+  PageRow["media_length"],
+];
+
+/**
+ * A page row as the answer has it, counts as JSON integers whatever the driver returns; none
+ * for the one row of a page past the end, which carries only the total (user_id NULL).
+ */
+function usageOf(row: PageRow | PackedPageRow): UserMediaUsage | undefined {
+  let columns: PackedColumns;
+  if ("packed" in row) columns = JSON.parse(row.packed) as PackedColumns;
+  else columns = [row.user_id, row.displayname, row.media_count, row.media_length];
+  const [userId, displayname, mediaCount, mediaLength] = columns;
+  if (userId === null) return undefined;
+  return {
+    user_id: userId,
+    displayname,
+    media_count: toInteger(mediaCount),
+    media_length: toInteger(mediaLength),
+  };
+}
+
+async function* usagesOf(
+  batches: AsyncIterable<readonly (PageRow | PackedPageRow)[]>,
+): AsyncIterable<readonly UserMediaUsage[]> {
+  for await (const rows of batches) {
+    const users: UserMediaUsage[] = [];
+    for (const row of rows) {
+      const usage = usageOf(row);
+      if (usage !== undefined) users.push(usage);
+    }
+    yield users;
+  }
 }
