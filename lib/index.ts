@@ -24,6 +24,11 @@ export {
   remoteOriginsResponseSchema,
   largestMediaResponseSchema,
 } from "./storage-responses";
+export {
+  storageReportSchema,
+  type StorageReport,
+  type UnavailableFigure,
+} from "./cli/report-document";
 export type {
   ContentTypeUsage,
   CountAndBytes,

@@ -125,7 +125,7 @@ const EXAMPLES = `Examples:
 
 const REPORT_EXAMPLES = `Examples:
   synapse-admin-statistics report --database postgres://stats:secret@db/synapse
-  synapse-admin-statistics report --database /var/lib/synapse/homeserver.db | less -R
+  FORCE_COLOR=1 synapse-admin-statistics report --database /var/lib/synapse/homeserver.db | less -R
   synapse-admin-statistics report --database "$DATABASE_URL" --json > storage.json
 `;
 

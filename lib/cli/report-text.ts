@@ -27,7 +27,7 @@ export const SECTION_TITLES = {
   tables: "Largest tables",
   rooms: "Largest rooms",
   uploaders: "Top uploaders",
-  origins: "Top origins of the remote media cache",
+  origins: "Top origins",
   types: "Content types",
   growth: "Growth per month (UTC)",
   notes: "Notes",
@@ -52,9 +52,12 @@ export function renderReport(report: StorageReport, options: RenderOptions): str
   const read = new Date(overview.generated_at).toISOString().replace("T", " ").slice(0, 19);
   const sections = [
     [
-      style.bold(`Storage report of ${report.source.database} (${engine})`),
-      `Read at ${read} UTC.`,
-      "Sizes in binary units: 1 KiB = 1,024 bytes, 1 MiB = 1,024 KiB, 1 GiB = 1,024 MiB.",
+      style.bold(`Storage report of a ${engine} database, read at ${read} UTC`),
+      ...wrap(`Database: ${report.source.database}`, options.width, ""),
+      ...(report.source.state_database === null
+        ? []
+        : wrap(`State database: ${report.source.state_database}`, options.width, "")),
+      "Sizes in binary units: 1 KiB = 1,024 bytes, 1 MiB = 1,024 KiB, and so on.",
     ],
     diskSection(report, options),
     ...tablesSections(report, options),
@@ -72,8 +75,8 @@ function title(style: Style, text: string, detail?: string): string {
   return detail === undefined ? style.bold(text) : `${style.bold(text)}: ${detail}`;
 }
 
-/** A line in place of a section's table, saying why there is none. */
-function instead(style: Style, options: RenderOptions, text: string): string[] {
+/** A dim paragraph under a heading: why a table is missing, or what to read it with. */
+function remark(style: Style, options: RenderOptions, text: string): string[] {
   return wrap(text, options.width, "  ").map((line) => style.dim(line));
 }
 
@@ -146,7 +149,7 @@ function tablesSections(report: StorageReport, options: RenderOptions): string[]
       const reason = report.unavailable.find((figure) => figure.figure.endsWith("largest_tables"));
       return [
         heading,
-        ...instead(options.style, options, `Unavailable: ${reason?.reason ?? "unknown reason"}.`),
+        ...remark(options.style, options, `Unavailable: ${reason?.reason ?? "unknown reason"}.`),
       ];
     }
     return [
@@ -182,7 +185,7 @@ function roomsSection(report: StorageReport, options: RenderOptions): string[] {
     const reason = report.unavailable.find((figure) => figure.figure === "largest_rooms");
     return [
       title(options.style, SECTION_TITLES.rooms),
-      ...instead(options.style, options, `Unavailable on SQLite: ${reason?.reason ?? ""}.`),
+      ...remark(options.style, options, `Unavailable on SQLite: ${reason?.reason ?? ""}.`),
     ];
   }
   const heading = title(
@@ -193,7 +196,7 @@ function roomsSection(report: StorageReport, options: RenderOptions): string[] {
   if (rooms.length === 0) {
     return [
       heading,
-      ...instead(options.style, options, "None: no room table has planner statistics yet."),
+      ...remark(options.style, options, "None: no room table has planner statistics yet."),
     ];
   }
   return [
@@ -222,7 +225,7 @@ function ranked(
   options: RenderOptions,
   nameWidth = 0,
 ): string[] {
-  if (rows.length === 0) return [heading, ...instead(options.style, options, "None.")];
+  if (rows.length === 0) return [heading, ...remark(options.style, options, "None yet.")];
   return [
     heading,
     ...table(
@@ -240,13 +243,18 @@ function ranked(
   ];
 }
 
+/** "the 10 of 3,000 uploaders with the most bytes", or nothing when there are none. */
+function topOf(shown: number, total: number, what: string): string {
+  return shown === 0 ? "" : `, the ${shown} of ${formatCount(total)} ${what} with the most bytes`;
+}
+
 function uploadersSection(report: StorageReport, options: RenderOptions): string[] {
   const { users, total } = report.top_uploaders;
   return ranked(
     title(
       options.style,
       SECTION_TITLES.uploaders,
-      `local media, the ${users.length} of ${formatCount(total)} uploaders with the most bytes`,
+      `local media${topOf(users.length, total, "uploaders")}`,
     ),
     users.map((user) => ({
       name: user.user_id,
@@ -265,7 +273,7 @@ function originsSection(report: StorageReport, options: RenderOptions): string[]
     title(
       options.style,
       SECTION_TITLES.origins,
-      `the ${origins.length} of ${formatCount(total)} servers with the most bytes`,
+      `remote media${topOf(origins.length, total, "servers")}`,
     ),
     origins.map((origin) => ({
       name: origin.origin,
@@ -320,10 +328,11 @@ function growthSection(report: StorageReport, options: RenderOptions): string[] 
   ];
   const sum = (months: MonthlyUsage[]) => months.reduce((total, month) => total + month.bytes, 0);
   return [
-    title(
+    title(options.style, SECTION_TITLES.growth, `the last ${local.length} months`),
+    ...remark(
       options.style,
-      SECTION_TITLES.growth,
-      `${local.length} months, bars on one scale; ${formatBytes(sum(local))} uploaded, ${formatBytes(sum(remote))} fetched`,
+      options,
+      `${formatBytes(sum(local))} uploaded, ${formatBytes(sum(remote))} fetched; both charts on one scale.`,
     ),
     ...chart("local media uploaded", local, LOCAL),
     ...chart("remote media fetched", remote, REMOTE),

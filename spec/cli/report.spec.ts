@@ -39,6 +39,7 @@ import {
   STORAGE_OVERVIEW,
   USERS_MEDIA,
 } from "../helpers/paths";
+import { reportSample, sampleDifferences } from "../helpers/report-sample";
 import { expectedMediaOverview, expectedRemoteOrigins } from "../helpers/storage-oracle";
 import { TEST_SECRETS } from "../helpers/test-run";
 
@@ -431,12 +432,27 @@ describe.each(VARIANTS)("report on $name", (variant) => {
     expect(text).toMatch(/^ {2}@\S+ +[\d,]+ +[\d.]+ \w?i?B +█+/m);
   });
 
+  // The README shows a run on the demo's SQLite database, docs/report.md one on PostgreSQL.
+  const samplePage = ({ sqlite: "README.md", postgres: "docs/report.md" } as const)[
+    variant.name as "sqlite" | "postgres"
+  ] as string | undefined;
+  (samplePage ? test : test.skip)(
+    `the run ${samplePage ?? "no page"} shows has the shape of this one`,
+    () => {
+      const sample = reportSample(samplePage ?? "", database.kind);
+      expect(sampleDifferences(sample, text)).toEqual([]);
+      // Not a sample of nothing: the sections it must show are there.
+      expect(sample).toContain(SECTION_TITLES.disk);
+      expect(sample).toContain(SECTION_TITLES.origins);
+    },
+  );
+
   test("a pipe gets no escape sequence at all, on stdout or stderr", () => {
     expect(text).not.toMatch(ESCAPE);
     const result = runCliToEnd(["report", "--database", database.target], PLAIN);
     expect(result.stderr).toBe("");
     // The same report again, but for the instant it was read at.
-    const instant = (output: string) => output.replace(/^Read at .*$/m, "");
+    const instant = (output: string) => output.replace(/, read at .* UTC$/m, "");
     expect(instant(result.stdout)).toBe(instant(text));
   });
 });
@@ -525,6 +541,26 @@ describe("report as a role that may not read a room table", () => {
     expect((JSON.parse(json.stdout) as StorageReport).notes).toEqual([message]);
     const plain = runCliToEnd(["report", "--database", url.toString()], PLAIN);
     expect(plain.stdout.replace(/\s+/g, " ")).toContain(message);
+  });
+});
+
+describe("report on an empty Synapse database", () => {
+  test("prints every section, with none yet where there is nothing, and exits 0", async () => {
+    const file = await createSqliteSynapseFile();
+    try {
+      const result = runCliToEnd(["report", "--database", file.file], PLAIN);
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" });
+      expect(result.stdout).toContain("Top uploaders: local media\n  None yet.");
+      expect(result.stdout).toContain("Top origins: remote media\n  None yet.");
+      expect(result.stdout).toMatch(/^ {2}local media +0 +0 B$/m);
+      const json = runCliToEnd(["report", "--database", file.file, "--json"], PLAIN);
+      const report = JSON.parse(json.stdout) as StorageReport;
+      expect(validReport(report)).toBe(true);
+      expect(report.top_uploaders).toEqual({ users: [], total: 0 });
+      expect(report.overview.local_media.monthly.every((month) => month.count === 0)).toBe(true);
+    } finally {
+      file.remove();
+    }
   });
 });
 
