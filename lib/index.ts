@@ -24,11 +24,7 @@ export {
   remoteOriginsResponseSchema,
   largestMediaResponseSchema,
 } from "./storage-responses";
-export {
-  storageReportSchema,
-  type StorageReport,
-  type UnavailableFigure,
-} from "./cli/report-document";
+export { storageReportSchema, type StorageReport, type UnavailableFigure } from "./report-document";
 export type {
   ContentTypeUsage,
   CountAndBytes,

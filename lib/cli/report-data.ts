@@ -15,7 +15,7 @@ import {
   STORAGE_REPORT_VERSION,
   type StorageReport,
   type UnavailableFigure,
-} from "./report-document";
+} from "../report-document";
 
 /** The parts of the report, in the order they are read. */
 export const REPORT_STEPS = [

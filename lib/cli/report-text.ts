@@ -3,7 +3,7 @@
 // StorageReport's, untouched.
 
 import type { ContentTypeUsage, CountAndBytes, MonthlyUsage, TableSize } from "../storage-types";
-import type { StorageReport } from "./report-document";
+import type { StorageReport } from "../report-document";
 import {
   formatBytes,
   formatCount,
@@ -62,8 +62,26 @@ export function renderReport(report: StorageReport, options: RenderOptions): str
     diskSection(report, options),
     ...tablesSections(report, options),
     roomsSection(report, options),
-    uploadersSection(report, options),
-    originsSection(report, options),
+    topSection(
+      options,
+      "uploaders",
+      report.top_uploaders.users.map((user) => ({
+        name: user.user_id,
+        count: user.media_count,
+        bytes: user.media_length,
+      })),
+      report.top_uploaders.total,
+    ),
+    topSection(
+      options,
+      "origins",
+      report.top_origins.origins.map((origin) => ({
+        name: origin.origin,
+        count: origin.media_count,
+        bytes: origin.media_length,
+      })),
+      report.top_origins.total,
+    ),
     typesSection(report, options),
     growthSection(report, options),
     notesSection(report, options),
@@ -219,7 +237,7 @@ function roomsSection(report: StorageReport, options: RenderOptions): string[] {
 /** A ranked list: name, files and bytes, a bar each; or a line saying there is none. */
 function ranked(
   heading: string,
-  rows: ReadonlyArray<{ name: string; count: number; bytes: number }>,
+  rows: readonly RankedRow[],
   nameHeading: string,
   colour: Colour,
   options: RenderOptions,
@@ -243,47 +261,31 @@ function ranked(
   ];
 }
 
-/** "the 10 of 3,000 uploaders with the most bytes", or nothing when there are none. */
-function topOf(shown: number, total: number, what: string): string {
-  return shown === 0 ? "" : `, the ${shown} of ${formatCount(total)} ${what} with the most bytes`;
+/** A ranked row: who, how many media, how many bytes. */
+interface RankedRow {
+  name: string;
+  count: number;
+  bytes: number;
 }
 
-function uploadersSection(report: StorageReport, options: RenderOptions): string[] {
-  const { users, total } = report.top_uploaders;
-  return ranked(
-    title(
-      options.style,
-      SECTION_TITLES.uploaders,
-      `local media${topOf(users.length, total, "uploaders")}`,
-    ),
-    users.map((user) => ({
-      name: user.user_id,
-      count: user.media_count,
-      bytes: user.media_length,
-    })),
-    "user",
-    LOCAL,
-    options,
-  );
-}
+const TOP_LISTS = {
+  uploaders: { source: "local media", what: "uploaders", heading: "user", colour: LOCAL },
+  origins: { source: "remote media", what: "servers", heading: "origin", colour: REMOTE },
+} as const;
 
-function originsSection(report: StorageReport, options: RenderOptions): string[] {
-  const { origins, total } = report.top_origins;
-  return ranked(
-    title(
-      options.style,
-      SECTION_TITLES.origins,
-      `remote media${topOf(origins.length, total, "servers")}`,
-    ),
-    origins.map((origin) => ({
-      name: origin.origin,
-      count: origin.media_count,
-      bytes: origin.media_length,
-    })),
-    "origin",
-    REMOTE,
-    options,
-  );
+/** The top uploaders or origins: those with the most bytes, out of how many there are. */
+function topSection(
+  options: RenderOptions,
+  list: keyof typeof TOP_LISTS,
+  rows: RankedRow[],
+  total: number,
+): string[] {
+  const { source, what, heading, colour } = TOP_LISTS[list];
+  const detail =
+    rows.length === 0
+      ? source
+      : `${source}, the ${rows.length} of ${formatCount(total)} ${what} with the most bytes`;
+  return ranked(title(options.style, SECTION_TITLES[list], detail), rows, heading, colour, options);
 }
 
 function typesSection(report: StorageReport, options: RenderOptions): string[] {

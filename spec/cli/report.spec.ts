@@ -24,7 +24,7 @@ import {
   type ScratchDatabase,
   type StorageDataset,
 } from "../../fixtures";
-import { storageReportSchema, type StorageReport } from "../../lib/cli/report-document";
+import { storageReportSchema, type StorageReport } from "../../lib/report-document";
 import { formatBytes, formatCount } from "../../lib/cli/report-layout";
 import { SECTION_TITLES } from "../../lib/cli/report-text";
 import { installMediaUsageSummary } from "../../lib/summary/media-usage-summary";
@@ -315,19 +315,25 @@ describe.each(VARIANTS)("report on $name", (variant) => {
         });
       }
     }
+    const asRows = (rows: Array<{ media_count: number; media_length: number }>, names: string[]) =>
+      rows.map((row, index) => ({
+        name: names[index],
+        count: row.media_count,
+        bytes: row.media_length,
+      }));
+    const { users } = report.top_uploaders;
+    const { origins } = report.top_origins;
     expect(
-      report.top_uploaders.users.map((user) => ({
-        name: user.user_id,
-        count: user.media_count,
-        bytes: user.media_length,
-      })),
+      asRows(
+        users,
+        users.map((user) => user.user_id),
+      ),
     ).toEqual(admin.topUploaders);
     expect(
-      report.top_origins.origins.map((origin) => ({
-        name: origin.origin,
-        count: origin.media_count,
-        bytes: origin.media_length,
-      })),
+      asRows(
+        origins,
+        origins.map((origin) => origin.origin),
+      ),
     ).toEqual(admin.topOrigins);
     if (admin.largestTables) {
       expect(

@@ -3,7 +3,7 @@
 
 import { randomStorageDataset } from "../../fixtures";
 import { describeFigures } from "../../lib/storage/storage-overview";
-import type { StorageReport } from "../../lib/cli/report-document";
+import type { StorageReport } from "../../lib/report-document";
 import {
   bar,
   formatBytes,

@@ -2,10 +2,10 @@
 // the answer of an endpoint for a fixed request (the same types, the same schemas), so a script
 // written against the API reads the report the same way.
 
-import { largestRoomsResponseSchema, usersMediaResponseSchema } from "../responses";
-import { remoteOriginsResponseSchema, storageOverviewResponseSchema } from "../storage-responses";
-import type { RemoteOriginUsage, StorageOverview } from "../storage-types";
-import type { LargestRoomsResponse, UserMediaUsage } from "../types";
+import { largestRoomsResponseSchema, usersMediaResponseSchema } from "./responses";
+import { remoteOriginsResponseSchema, storageOverviewResponseSchema } from "./storage-responses";
+import type { RemoteOriginUsage, StorageOverview } from "./storage-types";
+import type { LargestRoomsResponse, UserMediaUsage } from "./types";
 
 /** Bumped when a field of the document changes meaning or goes away (new fields may come). */
 export const STORAGE_REPORT_VERSION = 1;
