@@ -442,16 +442,15 @@ describe.each(VARIANTS)("report on $name", (variant) => {
   const samplePage = ({ sqlite: "README.md", postgres: "docs/report.md" } as const)[
     variant.name as "sqlite" | "postgres"
   ] as string | undefined;
-  (samplePage ? test : test.skip)(
-    `the run ${samplePage ?? "no page"} shows has the shape of this one`,
-    () => {
-      const sample = reportSample(samplePage ?? "", database.kind);
+  if (samplePage !== undefined) {
+    test(`the run ${samplePage} shows has the shape of this one`, () => {
+      const sample = reportSample(samplePage, database.kind);
       expect(sampleDifferences(sample, text)).toEqual([]);
       // Not a sample of nothing: the sections it must show are there.
       expect(sample).toContain(SECTION_TITLES.disk);
       expect(sample).toContain(SECTION_TITLES.origins);
-    },
-  );
+    });
+  }
 
   test("a pipe gets no escape sequence at all, on stdout or stderr", () => {
     expect(text).not.toMatch(ESCAPE);
