@@ -8,16 +8,27 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Knex } from "knex";
 import { fixtureDialect, openSqlite, type EmbeddedPostgresServer } from "../fixtures";
-import { createMediaStoreTables } from "../fixtures/media-stores";
+import { existingTables } from "../lib/storage/existing-tables";
 import { readStorageFigures } from "../lib/storage/storage-figures";
 import { buildDataset, holdsDataset, SCALES, type Scale } from "./media-database";
 import { openBenchPostgres } from "./postgres";
 
 const RESULTS = resolve(__dirname, "../../bench-results");
 
-/** Fills the three other media tables from local_media_repository, once. */
+const MEDIA_STORES = [
+  "local_media_repository_thumbnails",
+  "remote_media_cache",
+  "remote_media_cache_thumbnails",
+];
+
+/** Fills the three other media tables (the schema creates them) from local_media_repository, once. */
 async function fillMediaStores(db: Knex, log: (line: string) => void): Promise<void> {
-  await createMediaStoreTables(db);
+  const present = await existingTables(db, fixtureDialect(db), MEDIA_STORES);
+  if (present.size < MEDIA_STORES.length) {
+    throw new Error(
+      "the cached benchmark database predates the remote media tables: delete it (bench-results/data, or its PostgreSQL database) to rebuild it",
+    );
+  }
   const [row] = (await db("remote_media_cache_thumbnails").count({ n: "*" })) as Array<{
     n: number | string;
   }>;
@@ -26,12 +37,14 @@ async function fillMediaStores(db: Knex, log: (line: string) => void): Promise<v
   const modulo =
     fixtureDialect(db) === "postgres" ? "abs(hashtext(media_id)) % 500" : "abs(random()) % 500";
   for (const statement of [
-    `INSERT INTO local_media_repository_thumbnails
+    `INSERT INTO local_media_repository_thumbnails (media_id, thumbnail_width, thumbnail_height,
+       thumbnail_type, thumbnail_method, thumbnail_length)
        SELECT media_id, 320, 240, 'image/jpeg', 'scale', media_length / 20 FROM local_media_repository`,
     `INSERT INTO remote_media_cache (media_origin, media_id, created_ts, media_length, filesystem_id)
        SELECT 'origin' || (${modulo}) || '.example', media_id, created_ts, media_length, media_id
          FROM local_media_repository`,
-    `INSERT INTO remote_media_cache_thumbnails
+    `INSERT INTO remote_media_cache_thumbnails (media_origin, media_id, thumbnail_width,
+       thumbnail_height, thumbnail_method, thumbnail_type, thumbnail_length, filesystem_id)
        SELECT media_origin, media_id, 320, 240, 'scale', 'image/jpeg', media_length / 20, filesystem_id
          FROM remote_media_cache`,
   ]) {
@@ -89,12 +102,12 @@ async function main(): Promise<void> {
         }
         await fillMediaStores(db, log);
         const kind = dialect === "postgres" ? "postgres" : "sqlite";
-        await readStorageFigures({ knex: db, dialect: kind }); // warm-up: caches, connections
+        await readStorageFigures({ db, dialect: kind }); // warm-up: caches, connections
         const timings: number[] = [];
         let figures: Awaited<ReturnType<typeof readStorageFigures>> | undefined;
         for (let run = 0; run < runs; run++) {
           const started = process.hrtime.bigint();
-          figures = await readStorageFigures({ knex: db, dialect: kind });
+          figures = await readStorageFigures({ db, dialect: kind });
           timings.push(Number(process.hrtime.bigint() - started) / 1e6);
         }
         log(

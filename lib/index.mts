@@ -22,6 +22,7 @@ export {
   storageOverviewResponseSchema,
   remoteOriginsResponseSchema,
   largestMediaResponseSchema,
+  storageReportSchema,
   detectMediaUsageSummary,
   installMediaUsageSummary,
   uninstallMediaUsageSummary,

@@ -24,6 +24,7 @@ export {
   remoteOriginsResponseSchema,
   largestMediaResponseSchema,
 } from "./storage-responses";
+export { storageReportSchema, type StorageReport, type UnavailableFigure } from "./report-document";
 export type {
   ContentTypeUsage,
   CountAndBytes,

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import knexFactory, { type Knex } from "knex";
 import { describeError, type Logger } from "../logger";
 import { maskCredentials } from "../redact";
+import { existingTables } from "../storage/existing-tables";
 import { CliError, usageError } from "./errors";
 import { knexLog } from "./knex-log";
 
@@ -166,28 +167,22 @@ interface SqliteConnection {
 export const REQUIRED_TABLES = ["local_media_repository", "profiles", "users", "access_tokens"];
 
 /**
- * Connects once and checks the Synapse tables are there, so a wrong URL or a wrong database
- * fails at start with a clear line rather than on the first request.
+ * Connects once and checks the Synapse tables are there (`tables`, by default those the
+ * sidecar needs), so a wrong URL or a wrong database fails at start with a clear line rather
+ * than on the first request.
  */
-export async function checkSynapseDatabase(db: Knex, target: DatabaseTarget): Promise<void> {
+export async function checkSynapseDatabase(
+  db: Knex,
+  target: DatabaseTarget,
+  tables: readonly string[] = REQUIRED_TABLES,
+): Promise<void> {
   let present: Set<string>;
   try {
-    if (target.kind === "postgres") {
-      const result = await db.raw<{ rows: Array<{ name: string }> }>(
-        "SELECT t AS name FROM unnest(?::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
-        [REQUIRED_TABLES],
-      );
-      present = new Set(result.rows.map((row) => row.name));
-    } else {
-      const rows = await db.raw<Array<{ name: string }>>(
-        "SELECT name FROM sqlite_master WHERE type = 'table'",
-      );
-      present = new Set(rows.map((row) => row.name));
-    }
+    present = await existingTables(db, target.kind, tables);
   } catch (error) {
     throw new CliError(explainConnectionError(error, target));
   }
-  const missing = REQUIRED_TABLES.filter((table) => !present.has(table));
+  const missing = tables.filter((table) => !present.has(table));
   if (missing.length > 0) {
     throw new CliError(
       `${target.display} is not a Synapse database: missing table${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,

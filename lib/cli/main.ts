@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `synapse-admin-statistics` command: `serve` beside a real Synapse, `demo` on a generated
-// database, `summary` to manage the opt-in per-user media summary. Every exit goes through
+// database, `report` to print where the disk goes, `summary` to manage the opt-in per-user
+// media summary. Every exit goes through
 // `finish`, so failures are one line and a non-zero code.
 
 import { readFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { runDemo } from "./demo";
 import { CliError, usageError } from "./errors";
 import { parseDuration } from "./duration";
 import { parseListen } from "./listen";
+import { runReport } from "./report";
 import { serve } from "./serve";
 import { runSummaryCommand } from "./summary";
 import { parseSynapseUrl } from "./synapse-url";
@@ -34,6 +36,7 @@ Synapse's admin API statistics endpoints (users' media usage, largest rooms) as 
 const USAGE = `Usage:
   synapse-admin-statistics serve [options]   serve them over a Synapse database
   synapse-admin-statistics demo [options]    serve them over a generated demo database
+  synapse-admin-statistics report [options]  print where the disk goes (or --json)
   synapse-admin-statistics summary install|verify|uninstall --database <url|path>
                                              manage the opt-in per-user media summary
   synapse-admin-statistics <command> --help  the options of one command
@@ -72,6 +75,25 @@ const DEMO_OPTIONS = `demo options:
   --listen, --log-level     as for serve
 `;
 
+const REPORT_OPTIONS = `report options:
+  --database <url|path>     as for serve (default: $DATABASE_URL)
+  --state-database <url>    Synapse's state database, when it is split off (PostgreSQL)
+  --json                    print the figures as one JSON document, for scripts
+`;
+
+const ABOUT_REPORT = `The report reads what the storage overview answers (the database and its largest
+tables, local and remote media, thumbnails, content types, uploads per month),
+the largest rooms (PostgreSQL only), the top uploaders and the top origins, and
+prints them as tables with bars. Sizes are in binary units (1 KiB = 1,024 bytes).
+It only reads, as serve does: a role with SELECT on Synapse's tables is enough.
+
+While it reads, it says what on stderr when stderr is a terminal. Colour only on a
+terminal: NO_COLOR turns it off, FORCE_COLOR (but not 0) forces it.
+--json prints one document, the same shape every time (its fields are documented
+in docs/report.md); it exits 0 once the report is printed, 1 when it cannot read
+the database, 2 for wrong arguments.
+`;
+
 const SUMMARY_COMMANDS = `summary commands (the only ones that write to the database):
   install                   create the summary table and its triggers on
                             local_media_repository, and fill it, in one transaction
@@ -101,11 +123,18 @@ const EXAMPLES = `Examples:
     'http://127.0.0.1:8008/_synapse/admin/v1/statistics/users/media?order_by=media_length&dir=b'
 `;
 
+const REPORT_EXAMPLES = `Examples:
+  synapse-admin-statistics report --database postgres://stats:secret@db/synapse
+  FORCE_COLOR=1 synapse-admin-statistics report --database /var/lib/synapse/homeserver.db | less -R
+  synapse-admin-statistics report --database "$DATABASE_URL" --json > storage.json
+`;
+
 const HELP = [
   HEADER,
   USAGE,
   SERVE_OPTIONS,
   DEMO_OPTIONS,
+  REPORT_OPTIONS,
   SUMMARY_COMMANDS,
   ABOUT_SERVE,
   EXAMPLES,
@@ -120,6 +149,12 @@ const COMMAND_HELP = {
     EXAMPLES,
   ].join("\n"),
   demo: [`${HEADER}\nUsage: synapse-admin-statistics demo [options]\n`, DEMO_OPTIONS].join("\n"),
+  report: [
+    `${HEADER}\nUsage: synapse-admin-statistics report --database <url|path> [--state-database <url>] [--json]\n`,
+    REPORT_OPTIONS,
+    ABOUT_REPORT,
+    REPORT_EXAMPLES,
+  ].join("\n"),
   summary: [
     `${HEADER}\nUsage: synapse-admin-statistics summary install|verify|uninstall --database <url|path>\n`,
     SUMMARY_COMMANDS,
@@ -143,6 +178,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   if (command === "serve") return runServe(rest);
   if (command === "demo") return runDemoCommand(rest);
+  if (command === "report") return runReportCommand(rest);
   if (command === "summary") return runSummaryCommand(rest, COMMAND_HELP.summary);
   throw usageError(`unknown command "${command}"`);
 }
@@ -270,6 +306,27 @@ async function runDemoCommand(argv: string[]): Promise<number> {
     listen: parseListen(values.listen, process.env.PORT),
     logger: makeLogger(values["log-level"]),
     version: VERSION,
+  });
+  return 0;
+}
+
+async function runReportCommand(argv: string[]): Promise<number> {
+  const values = parse(argv, {
+    database: { type: "string" },
+    "state-database": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (values.help) {
+    process.stdout.write(COMMAND_HELP.report);
+    return 0;
+  }
+  const databaseValue = values.database ?? process.env.DATABASE_URL;
+  if (!databaseValue) throw usageError("no database: give --database or set DATABASE_URL");
+  const stateDatabase = values["state-database"];
+  await runReport({
+    database: parseDatabaseTarget(databaseValue),
+    ...(stateDatabase === undefined ? {} : { stateDatabase: parseDatabaseTarget(stateDatabase) }),
+    json: values.json ?? false,
   });
   return 0;
 }

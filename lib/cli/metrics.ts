@@ -124,7 +124,7 @@ function storageGauges(registry: Registry): {
   const tableSize = new Gauge({
     name: `${METRIC_PREFIX}table_size_bytes`,
     help: "The largest tables of each database with their indexes and TOAST, at the last storage refresh (PostgreSQL only).",
-    labelNames: ["database", "table"],
+    labelNames: ["database", "schema", "table"],
     registers: [registry],
   });
   const refreshed = new Gauge({
@@ -163,8 +163,8 @@ function storageGauges(registry: Registry): {
       bytes.set({ store, kind }, totals.bytes);
     }
     for (const { database, bytes: size } of figures.databases) databaseSize.set({ database }, size);
-    for (const { database, table, bytes: size } of figures.largestTables) {
-      tableSize.set({ database, table }, size);
+    for (const { database, schema, table, bytes: size } of figures.largestTables) {
+      tableSize.set({ database, schema, table }, size);
     }
     refreshed.set(Date.now() / 1000);
   };

@@ -16,7 +16,7 @@ import { createStatisticsRouter } from "../router";
 import { readStorageFigures } from "../storage/storage-figures";
 import { synapseAccessTokenAuth } from "../synapse-access-token-auth";
 import { synapseDelegatedAuth } from "../synapse-delegated-auth";
-import { SYNAPSE_ENDPOINTS } from "../endpoints";
+import { EXTENSION_ENDPOINTS, SYNAPSE_ENDPOINTS } from "../endpoints";
 import {
   checkSynapseDatabase,
   explainConnectionError,
@@ -101,7 +101,13 @@ export async function serve(options: ServeOptions): Promise<void> {
     const metrics = options.metricsListen
       ? createServiceMetrics({
           routes: serviceRoutes(),
-          storage: () => readStorageFigures({ knex: main, dialect: options.database.kind }, state),
+          storage: () =>
+            readStorageFigures(
+              { db: main, dialect: options.database.kind },
+              state && options.stateDatabase
+                ? { db: state, dialect: options.stateDatabase.kind }
+                : undefined,
+            ),
           intervalMs: options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
           logger,
           version: options.version,
@@ -263,7 +269,9 @@ async function logRecoveryState(db: Knex, options: ServeOptions): Promise<void> 
 /** Every path the service answers, as the metrics' `endpoint` label names them. */
 function serviceRoutes(): string[] {
   return [
-    ...SYNAPSE_ENDPOINTS.map((endpoint) => `${MOUNT_PATH}${endpoint.contract.path}`),
+    ...[...SYNAPSE_ENDPOINTS, ...EXTENSION_ENDPOINTS].map(
+      (endpoint) => `${MOUNT_PATH}${endpoint.contract.path}`,
+    ),
     OPENAPI_PATH,
     HEALTH_PATH,
     READY_PATH,

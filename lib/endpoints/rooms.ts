@@ -90,7 +90,7 @@ async function largestRoomsStatistics(
 }
 
 // Without these warnings a sidecar role lacking SELECT gets a plausible, silently short list.
-function hiddenTableMessage(hidden: HiddenTable, estimator: RoomsEstimator): string {
+export function hiddenTableMessage(hidden: HiddenTable, estimator: RoomsEstimator): string {
   const table = `${hidden.schema}.${hidden.table}`;
   const what = estimator === "planner" ? "its planner statistics" : "its rows";
   return hidden.reason === "privilege"

@@ -1,17 +1,16 @@
 // Where the disk goes, in the few figures the metrics listener exports: media and thumbnail
-// totals, and the size of the database and of its largest tables. One refresh is one
-// aggregate scan of each media table and a catalogue read; the caller decides how rarely.
+// totals, and the size of the database and of its largest tables. Read with the storage
+// overview's own functions, but only its totals: no content types or months, so one refresh
+// is one aggregate scan of each media table and a catalogue read; the caller decides how rarely.
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
-import { knexRunner, toInteger, type SqlRunner } from "../sql";
-
-/** Files and bytes of one kind of stored media. */
-export interface CountAndBytes {
-  count: number;
-  /** A NULL length counts as 0 bytes. */
-  bytes: number;
-}
+import type { CountAndBytes } from "../storage-types";
+import { readDatabaseSize, readLargestTables } from "./database-size";
+import { existingTables } from "./existing-tables";
+import { readMediaTotals, readThumbnailTotals } from "./media-usage";
+import type { DatabaseHandle } from "./storage-overview";
+import { inSnapshot } from "./users-media";
 
 /** Which of Synapse's databases a figure belongs to. */
 export type DatabaseRole = "main" | "state";
@@ -28,11 +27,8 @@ export interface StorageFigures {
   remoteThumbnails?: CountAndBytes;
   /** Each database's size on disk: the main one, and the state one when it is split off. */
   databases: Array<{ database: DatabaseRole; bytes: number }>;
-  /**
-   * The largest tables of each database, indexes and TOAST included, largest first
-   * (PostgreSQL only: SQLite keeps no per-table size short of reading every page).
-   */
-  largestTables: Array<{ database: DatabaseRole; table: string; bytes: number }>;
+  /** The largest tables of each database, indexes and TOAST included, largest first. */
+  largestTables: Array<{ database: DatabaseRole; schema: string; table: string; bytes: number }>;
 }
 
 /** Reads the figures afresh. The metrics listener calls it in the background. */
@@ -41,94 +37,71 @@ export type StorageFiguresProvider = () => Promise<StorageFigures>;
 /** How many tables of each database the largest-tables figure lists. */
 export const LARGEST_TABLES_LIMIT = 10;
 
-// Each optional store: its table and its length column. Names come from this list only.
-const STORES = {
-  localThumbnails: { table: "local_media_repository_thumbnails", length: "thumbnail_length" },
-  remoteMedia: { table: "remote_media_cache", length: "media_length" },
-  remoteThumbnails: { table: "remote_media_cache_thumbnails", length: "thumbnail_length" },
-} as const;
+// The tables beside local_media_repository, which an old or trimmed database may lack: each
+// gives its figure only when it is there.
+const OPTIONAL_STORES: ReadonlyArray<{
+  figure: "localThumbnails" | "remoteMedia" | "remoteThumbnails";
+  table: string;
+  read(db: Knex, dialect: Dialect): Promise<CountAndBytes>;
+}> = [
+  {
+    figure: "localThumbnails",
+    table: "local_media_repository_thumbnails",
+    read: (db, dialect) => readThumbnailTotals(db, dialect, "local"),
+  },
+  {
+    figure: "remoteMedia",
+    table: "remote_media_cache",
+    read: (db, dialect) => readMediaTotals(db, dialect, "remote"),
+  },
+  {
+    figure: "remoteThumbnails",
+    table: "remote_media_cache_thumbnails",
+    read: (db, dialect) => readThumbnailTotals(db, dialect, "remote"),
+  },
+];
 
-interface TotalsRow {
-  count: number | string;
-  bytes: number | string | null;
-}
-
-/** The figures of a Synapse database (and its split-off state database, PostgreSQL only). */
+/** The figures of a Synapse database (and of its split-off state database, PostgreSQL only). */
 export async function readStorageFigures(
-  main: { knex: Knex; dialect: Dialect },
-  state?: Knex,
+  main: DatabaseHandle,
+  state?: DatabaseHandle,
 ): Promise<StorageFigures> {
-  const run = knexRunner(main.knex, main.dialect);
-  const present = await existingTables(
-    run,
-    Object.values(STORES).map((store) => store.table),
-  );
-  const figures: StorageFigures = {
-    localMedia: await totals(run, "local_media_repository", "media_length"),
-    databases: [{ database: "main", bytes: await databaseBytes(run) }],
-    largestTables: [],
-  };
-  for (const [name, store] of Object.entries(STORES) as Array<
-    [keyof typeof STORES, (typeof STORES)[keyof typeof STORES]]
-  >) {
-    if (present.has(store.table)) figures[name] = await totals(run, store.table, store.length);
-  }
-  if (main.dialect === "postgres") {
-    figures.largestTables.push(...(await largestTables(run, "main")));
-  }
-  if (state !== undefined && state !== main.knex) {
-    const stateRun = knexRunner(state, "postgres");
-    figures.databases.push({ database: "state", bytes: await databaseBytes(stateRun) });
-    figures.largestTables.push(...(await largestTables(stateRun, "state")));
+  // One snapshot, as the overview reads its media figures: the totals agree with each other.
+  const media = await inSnapshot(main.db, main.dialect, async (trx) => {
+    const present = await existingTables(
+      trx,
+      main.dialect,
+      OPTIONAL_STORES.map((store) => store.table),
+    );
+    const local = await readMediaTotals(trx, main.dialect, "local");
+    const figures: Pick<StorageFigures, "localMedia" | (typeof OPTIONAL_STORES)[number]["figure"]> =
+      { localMedia: { count: local.count, bytes: local.bytes } };
+    for (const store of OPTIONAL_STORES) {
+      if (!present.has(store.table)) continue;
+      const { count, bytes } = await store.read(trx, main.dialect);
+      figures[store.figure] = { count, bytes };
+    }
+    return figures;
+  });
+  const figures: StorageFigures = { ...media, databases: [], largestTables: [] };
+  for (const [database, handle] of [
+    ["main", main],
+    ["state", state],
+  ] as const) {
+    if (handle === undefined || (database === "state" && handle.db === main.db)) continue;
+    figures.databases.push({ database, bytes: await readDatabaseSize(handle.db, handle.dialect) });
+    // PostgreSQL only: SQLite tells a table's size only by reading every page of the file
+    // (dbstat), too dear for a figure read every few minutes.
+    if (handle.dialect !== "postgres") continue;
+    const tables = await readLargestTables(handle.db, handle.dialect, LARGEST_TABLES_LIMIT);
+    for (const table of tables ?? []) {
+      figures.largestTables.push({
+        database,
+        schema: table.schema ?? "",
+        table: table.table,
+        bytes: table.total_bytes,
+      });
+    }
   }
   return figures;
-}
-
-async function totals(run: SqlRunner, table: string, length: string): Promise<CountAndBytes> {
-  const [row] = await run.rows<TotalsRow>(
-    `SELECT COUNT(*) AS count, SUM(${length}) AS bytes FROM ${table}`,
-  );
-  return { count: toInteger(row?.count), bytes: toInteger(row?.bytes) };
-}
-
-/** Which of `tables` exist, as an unqualified query would find them. */
-async function existingTables(run: SqlRunner, tables: readonly string[]): Promise<Set<string>> {
-  const rows =
-    run.dialect === "postgres"
-      ? await run.rows<{ name: string }>(
-          "SELECT t AS name FROM unnest(?::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
-          [tables],
-        )
-      : await run.rows<{ name: string }>(
-          `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${tables.map(() => "?").join(", ")})`,
-          tables,
-        );
-  return new Set(rows.map((row) => row.name));
-}
-
-async function databaseBytes(run: SqlRunner): Promise<number> {
-  // SQLite: the main file as its pages say (the WAL file, if any, is not counted).
-  const [row] = await run.rows<{ bytes: number | string }>(
-    run.dialect === "postgres"
-      ? "SELECT pg_database_size(current_database()) AS bytes"
-      : "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
-  );
-  return toInteger(row?.bytes);
-}
-
-async function largestTables(
-  run: SqlRunner,
-  database: DatabaseRole,
-): Promise<StorageFigures["largestTables"]> {
-  // The tables of the schemas on the search_path: where Synapse's own tables are found.
-  const rows = await run.rows<{ name: string; bytes: string }>(
-    `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes
-       FROM pg_class AS c
-       JOIN pg_namespace AS n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'm') AND n.nspname = ANY (current_schemas(false))
-      ORDER BY bytes DESC, c.relname COLLATE "C"
-      LIMIT ?`,
-    [LARGEST_TABLES_LIMIT],
-  );
-  return rows.map((row) => ({ database, table: row.name, bytes: toInteger(row.bytes) }));
 }

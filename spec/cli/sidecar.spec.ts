@@ -10,8 +10,11 @@ import {
   createScratchPostgres,
   createSynapseSchema,
   insertAccounts,
+  insertLocalThumbnails,
   insertMedia,
   insertMediaDataset,
+  insertRemoteMedia,
+  insertRemoteThumbnails,
   openSqlite,
   randomMediaDataset,
   STANDARD_ACCOUNTS,
@@ -19,11 +22,11 @@ import {
   withDatabase,
   type ScratchDatabase,
 } from "../../fixtures";
-import { createMediaStoreTables } from "../../fixtures/media-stores";
+import type { StorageOverview } from "../../lib/storage-types";
 import { runCliToEnd, startCli, type RunningCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
 import { startFakeSynapse, type FakeSynapse } from "../helpers/fake-synapse";
-import { USERS_MEDIA } from "../helpers/paths";
+import { LARGEST_MEDIA, REMOTE_ORIGINS, STORAGE_OVERVIEW, USERS_MEDIA } from "../helpers/paths";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 
 const DATASET = randomMediaDataset({ seed: 10, users: 12 });
@@ -44,8 +47,8 @@ async function seed(knex: Knex, remote: boolean): Promise<void> {
   await createSynapseSchema(knex);
   await insertAccounts(knex, STANDARD_ACCOUNTS);
   await insertMediaDataset(knex, DATASET);
-  await createMediaStoreTables(knex);
-  await knex("local_media_repository_thumbnails").insert(
+  await insertLocalThumbnails(
+    knex,
     LOCAL_THUMBNAILS.map((length, i) => ({
       media_id: `thumb-${i}`,
       thumbnail_width: 32,
@@ -61,16 +64,17 @@ async function seed(knex: Knex, remote: boolean): Promise<void> {
     await knex.raw("DROP TABLE remote_media_cache_thumbnails");
     return;
   }
-  await knex("remote_media_cache").insert(
+  await insertRemoteMedia(
+    knex,
     REMOTE_MEDIA.map((length, i) => ({
       media_origin: `origin${i % 2}.test`,
       media_id: `remote-${i}`,
       created_ts: 1_000 + i,
       media_length: length,
-      filesystem_id: `fs-${i}`,
     })),
   );
-  await knex("remote_media_cache_thumbnails").insert(
+  await insertRemoteThumbnails(
+    knex,
     REMOTE_THUMBNAILS.map((length, i) => ({
       media_origin: "origin0.test",
       media_id: `remote-${i}`,
@@ -422,6 +426,50 @@ describe("serve on PostgreSQL with --metrics-listen, through a link that can be 
         table: "local_media_repository",
       }),
     ).toBe(Number(sizes.rows[0]?.media));
+  });
+
+  test("the largest tables carry their schema, and the gauges agree with the storage overview", async () => {
+    const { samples } = await scrape(cli);
+    const media = samples.find(
+      (sample) =>
+        sample.name === `${P}table_size_bytes` && sample.labels.table === "local_media_repository",
+    );
+    expect(media?.labels).toEqual({
+      database: "main",
+      schema: "public",
+      table: "local_media_repository",
+    });
+    const res = await fetch(`${cli.baseUrl}${STORAGE_OVERVIEW}`, authorized);
+    expect(res.status).toBe(200);
+    const overview = (await res.json()) as StorageOverview;
+    const gauge = (store: string, kind: string) => ({
+      count: valueOf(samples, `${P}media_files`, { store, kind }),
+      bytes: valueOf(samples, `${P}media_bytes`, { store, kind }),
+    });
+    const totals = ({ count, bytes }: { count: number; bytes: number }) => ({ count, bytes });
+    expect(gauge("local", "media")).toEqual(totals(overview.local_media));
+    expect(gauge("local", "thumbnail")).toEqual(overview.local_media.thumbnails);
+    expect(gauge("remote", "media")).toEqual(totals(overview.remote_media));
+    expect(gauge("remote", "thumbnail")).toEqual(overview.remote_media.thumbnails);
+  });
+
+  test("the storage endpoints are counted by their own route template, not as other", async () => {
+    const before = (await scrape(cli)).samples;
+    const paths = [STORAGE_OVERVIEW, REMOTE_ORIGINS, LARGEST_MEDIA];
+    for (const path of paths) {
+      expect((await fetch(`${cli.baseUrl}${path}?limit=1`, authorized)).status).toBe(200);
+    }
+    await wait(100);
+    const after = (await scrape(cli)).samples;
+    const count = (samples: Sample[], endpoint: string) =>
+      valueOf(samples, `${P}requests_total`, { endpoint, method: "GET", status: "200" }) ?? 0;
+    for (const path of paths) {
+      expect({ path, requests: count(after, path) - count(before, path) }).toEqual({
+        path,
+        requests: 1,
+      });
+    }
+    expect(count(after, "other")).toBe(count(before, "other"));
   });
 
   test("every metric docs/monitoring.md and the Grafana dashboard name is exported, and every exported one is documented", async () => {

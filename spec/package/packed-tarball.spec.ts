@@ -70,6 +70,7 @@ const EXPORTS = [
   "roomsQuerySchema",
   "silentLogger",
   "storageOverviewResponseSchema",
+  "storageReportSchema",
   "synapseAccessTokenAuth",
   "synapseDelegatedAuth",
   "uninstallMediaUsageSummary",
