@@ -9,6 +9,7 @@ import { createRoomsStore } from "../storage/rooms-store";
 import { readStorageOverview, type DatabaseHandle } from "../storage/storage-overview";
 import { createUsersMediaStore } from "../storage/users-media-store";
 import { inSnapshot } from "../storage/users-media";
+import type { UserMediaUsage } from "../types";
 import type { StorageOverview } from "../storage-types";
 import {
   REPORT_TOP,
@@ -47,7 +48,7 @@ export async function readStorageReport(
       state ? { state } : {},
     );
     onStep("the top uploaders");
-    const uploaders = await createUsersMediaStore(trx, main.dialect).page({
+    const uploadersPage = await createUsersMediaStore(main.dialect).page(trx, {
       from: 0,
       limit: REPORT_TOP,
       fromTs: 0,
@@ -56,6 +57,10 @@ export async function readStorageReport(
       direction: "b",
       searchTerm: undefined,
     });
+    const uploaders = {
+      users: await wholePage(uploadersPage.users),
+      total: uploadersPage.total,
+    };
     onStep("the top origins");
     const origins = await readRemoteOrigins(trx, main.dialect, {
       from: 0,
@@ -72,10 +77,10 @@ export async function readStorageReport(
   let largestRooms: StorageReport["largest_rooms"] = null;
   onStep("the largest rooms");
   if (main.dialect === "postgres" && (state?.dialect ?? "postgres") === "postgres") {
-    const store = createRoomsStore(main.db, state?.db ?? main.db, {
+    const store = createRoomsStore({
       sampleStatementTimeoutMs: DEFAULT_SAMPLE_STATEMENT_TIMEOUT_MS,
     });
-    const estimate = await store.largest("planner");
+    const estimate = await store.largest("planner", main.db, state?.db ?? main.db);
     largestRooms = { rooms: estimate.rooms };
     notes.push(...estimate.hiddenTables.map((hidden) => hiddenTableMessage(hidden, "planner")));
   } else {
@@ -90,7 +95,7 @@ export async function readStorageReport(
     source: sources.source,
     overview: media.overview,
     largest_rooms: largestRooms,
-    top_uploaders: { users: media.uploaders.users, total: media.uploaders.total },
+    top_uploaders: media.uploaders,
     top_origins: { origins: media.origins.origins, total: media.origins.total },
     unavailable,
     notes,
@@ -113,4 +118,14 @@ function unavailableOverviewFigures(overview: StorageOverview): UnavailableFigur
       figure: `overview.${path}`,
       reason: UNAVAILABLE_BECAUSE[path.split(".").pop() ?? ""] ?? "see the overview's notes",
     }));
+}
+
+/** A page's users as one list: a page of ten is read whole, but the type allows batches. */
+async function wholePage(
+  users: UserMediaUsage[] | AsyncIterable<readonly UserMediaUsage[]>,
+): Promise<UserMediaUsage[]> {
+  if (Array.isArray(users)) return users;
+  const all: UserMediaUsage[] = [];
+  for await (const batch of users) all.push(...batch);
+  return all;
 }
