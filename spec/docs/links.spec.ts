@@ -10,8 +10,14 @@ import { anchorsOf, documentationPages, linksOf, ROOT, type Page } from "../help
 const pages = documentationPages();
 const pageAt = new Map(pages.map((page) => [page.path, page]));
 
+interface ExportedName {
+  name: string;
+  /** Exported as a type only (`export type { ... }` or `type X` in a list). */
+  typeOnly: boolean;
+}
+
 /** The names a module's `export { ... }` lists give, types included. */
-function exportedNames(path: string): string[] {
+function exportedNames(path: string): ExportedName[] {
   const source = ts.createSourceFile(
     path,
     readFileSync(join(ROOT, path), "utf8"),
@@ -21,7 +27,10 @@ function exportedNames(path: string): string[] {
     ts.isExportDeclaration(statement) &&
     statement.exportClause &&
     ts.isNamedExports(statement.exportClause)
-      ? statement.exportClause.elements.map((element) => element.name.text)
+      ? statement.exportClause.elements.map((element) => ({
+          name: element.name.text,
+          typeOnly: statement.isTypeOnly || element.isTypeOnly,
+        }))
       : [],
   );
 }
@@ -49,16 +58,21 @@ test.each(pages.map((page) => [page.path, page] as const))(
   },
 );
 
-test("every export of the package is named in the README", () => {
+test("every value the package exports is named in the README, every type in it or the API reference", () => {
   const readme = pageAt.get("README.md")?.text ?? "";
-  const names = exportedNames("lib/index.ts");
-  expect(names.length).toBeGreaterThan(10);
-  expect(names.filter((name) => !mentions(readme, name))).toEqual([]);
+  const reference = pageAt.get("docs/api.md")?.text ?? "";
+  const exported = exportedNames("lib/index.ts");
+  expect(exported.filter((name) => !name.typeOnly).length).toBeGreaterThan(10);
+  expect(exported.filter((name) => name.typeOnly).length).toBeGreaterThan(10);
+  const undocumented = exported.filter(
+    ({ name, typeOnly }) => !mentions(readme, name) && (!typeOnly || !mentions(reference, name)),
+  );
+  expect(undocumented.map(({ name }) => name)).toEqual([]);
 });
 
 test("every export of synapse-admin-statistics/fixtures is documented in docs/fixtures.md", () => {
   const fixturesPage = pageAt.get("docs/fixtures.md")?.text ?? "";
-  const names = exportedNames("fixtures/index.ts");
+  const names = exportedNames("fixtures/index.ts").map(({ name }) => name);
   expect(names.length).toBeGreaterThan(30);
   expect(names.filter((name) => !mentions(fixturesPage, name))).toEqual([]);
 });
