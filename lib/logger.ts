@@ -15,7 +15,8 @@ export interface Logger {
 export const consoleLogger: Logger = {
   error: (details, message) => console.error(formatLine("error", details, message)),
   warn: (details, message) => console.warn(formatLine("warn", details, message)),
-  info: (details, message) => console.info(formatLine("info", details, message)),
+  // console.info would write to stdout, which a host may keep for its own output.
+  info: (details, message) => console.error(formatLine("info", details, message)),
 };
 
 /** A logger that drops everything, for hosts that want silence. */

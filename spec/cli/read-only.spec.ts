@@ -1,7 +1,7 @@
 // The sidecar only reads: its sessions refuse writes, and a role with nothing but SELECT on
 // Synapse's tables serves every request.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -20,7 +20,7 @@ import { silentLogger } from "../../lib/logger";
 import { startCli } from "../helpers/cli";
 import { postgresServerUrl } from "../helpers/databases";
 import { TEST_SECRETS } from "../helpers/test-run";
-import { USERS_MEDIA } from "../helpers/paths";
+import { LARGEST_MEDIA, REMOTE_ORIGINS, STORAGE_OVERVIEW, USERS_MEDIA } from "../helpers/paths";
 
 const DATASET = randomMediaDataset({ seed: 77, users: 25 });
 
@@ -147,6 +147,68 @@ describe("a PostgreSQL role with only SELECT", () => {
         expect({ query, status: res.status }).toEqual({ query, status: 200 });
       }
       expect(cli.logs().filter((line) => line.level !== 30)).toEqual([]);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
+/** The GRANT statements docs/operations.md tells an operator to run, in order. */
+function documentedGrants(): string[] {
+  const page = readFileSync(join(__dirname, "../../docs/operations.md"), "utf8");
+  const block = /```sql\n([\s\S]*?)```/.exec(page)?.[1] ?? "";
+  return block
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => /^GRANT SELECT ON /.test(line))
+    .map((line) => line.replace(/;$/, ""));
+}
+
+describe("the role docs/operations.md grants", () => {
+  let scratch: ScratchDatabase;
+  const role = `sas_documented_${process.pid}`;
+  beforeAll(async () => {
+    scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_docrole" });
+    await createSynapseSchema(scratch.knex);
+    await insertAccounts(scratch.knex, STANDARD_ACCOUNTS);
+    await insertMediaDataset(scratch.knex, DATASET);
+    await scratch.knex.raw(`DROP ROLE IF EXISTS ${role}`);
+    await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${TEST_SECRETS.readerPassword}'`);
+    await scratch.knex.raw(`GRANT CONNECT ON DATABASE ${scratch.name} TO ${role}`);
+    await scratch.knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    const grants = documentedGrants();
+    expect(grants.length).toBeGreaterThan(0);
+    for (const grant of grants) {
+      await scratch.knex.raw(grant.replace(/ TO synapse_stats$/, ` TO ${role}`));
+    }
+  });
+  afterAll(async () => {
+    await scratch.drop();
+    const cleanup = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_cleanup" });
+    await cleanup.knex.raw(`DROP ROLE IF EXISTS ${role}`);
+    await cleanup.drop();
+  });
+
+  test("serves the users' media and every storage endpoint", async () => {
+    const url = new URL(scratch.url);
+    url.username = role;
+    url.password = TEST_SECRETS.readerPassword;
+    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
+    try {
+      const statuses: Record<string, number> = {};
+      for (const path of [
+        `${USERS_MEDIA}?order_by=media_length&dir=b`,
+        STORAGE_OVERVIEW,
+        REMOTE_ORIGINS,
+        LARGEST_MEDIA,
+        `${LARGEST_MEDIA}?source=remote`,
+      ]) {
+        const res = await fetch(`${cli.baseUrl}${path}`, {
+          headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+        });
+        statuses[path] = res.status;
+      }
+      expect(Object.values(statuses)).toEqual([200, 200, 200, 200, 200]);
     } finally {
       expect(await cli.stop()).toBe(0);
     }

@@ -88,3 +88,8 @@ test("a heading's anchor is GitHub's", () => {
     "mount-it-1",
   ]);
 });
+
+test("the README stays under 250 lines: the depth lives in docs/", () => {
+  const readme = pageAt.get("README.md")?.text ?? "";
+  expect(readme.split("\n").length).toBeLessThan(250);
+});

@@ -24,7 +24,7 @@ let installed: string;
 const run = (file: string, args: string[] = []): string =>
   execFileSync(process.execPath, [...args, file], { cwd: project, encoding: "utf8" }).trim();
 
-// --ignore-scripts: `prepare` would rebuild dist/ while other test files run the CLI from it.
+// --ignore-scripts: `prepack` would rebuild dist/ while other test files run the CLI from it.
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "sas-consumer-"));
   const packed = JSON.parse(

@@ -1,6 +1,6 @@
 // What reaches the log of a caught error: its kind, code and message, never SQL or secrets.
 
-import { describeError } from "../../lib/logger";
+import { consoleLogger, describeError } from "../../lib/logger";
 
 describe("describeError", () => {
   test("keeps only what follows knex's query prefix", () => {
@@ -28,4 +28,27 @@ describe("describeError", () => {
   test("a thrown non-error is described by its type only", () => {
     expect(describeError("syt_secret")).toEqual({ error: "string" });
   });
+});
+
+test("consoleLogger writes every level to stderr, as the README says, never to stdout", () => {
+  const stdout = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+  const stderr = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const viaConsole = {
+    log: jest.spyOn(console, "log").mockImplementation(() => undefined),
+    info: jest.spyOn(console, "info").mockImplementation(() => undefined),
+    warn: jest.spyOn(console, "warn").mockImplementation(() => undefined),
+    error: jest.spyOn(console, "error").mockImplementation(() => undefined),
+  };
+  try {
+    consoleLogger.error({ a: 1 }, "e");
+    consoleLogger.warn({}, "w");
+    consoleLogger.info({}, "i");
+    // console.warn and console.error write to stderr; console.info and console.log to stdout.
+    expect(viaConsole.info).not.toHaveBeenCalled();
+    expect(viaConsole.log).not.toHaveBeenCalled();
+    expect(viaConsole.error.mock.calls.length + viaConsole.warn.mock.calls.length).toBe(3);
+    expect(stdout).not.toHaveBeenCalled();
+  } finally {
+    for (const spy of [stdout, stderr, ...Object.values(viaConsole)]) spy.mockRestore();
+  }
 });
