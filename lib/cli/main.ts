@@ -17,7 +17,7 @@ import { CliError, usageError } from "./errors";
 import { parseDuration } from "./duration";
 import { parseListen } from "./listen";
 import { runReport } from "./report";
-import { serve } from "./serve";
+import { serve, type ServeOptions } from "./serve";
 import { runSummaryCommand } from "./summary";
 import { parseSynapseUrl } from "./synapse-url";
 
@@ -54,6 +54,15 @@ const SERVE_OPTIONS = `serve options:
                             (PostgreSQL; default 30000, at most 2147483647; 0 turns it off)
   --log-level <level>       ${LOG_LEVELS.join(", ").replace("info", "info (default)")}
   --no-cors                 send no CORS headers (when a reverse proxy adds them)
+  --pool-size <n>           connections of the statistics pool (PostgreSQL; default 10;
+                            token lookups have 2 of their own)
+  --max-concurrent-queries <n>
+                            requests reading the database at once (default: the pool
+                            size minus 2, at least 1)
+  --max-queued-queries <n>  requests waiting for their turn; beyond them a request is
+                            answered 503 with Retry-After (default: twice the above,
+                            at least 4; 0: no queue)
+  --queue-timeout <ms>      how long a request may wait in that queue (default 10000)
   --metrics-listen <host:port>
                             serve Prometheus metrics at /metrics on a listener of
                             their own (default: no metrics)
@@ -230,6 +239,10 @@ async function runServe(argv: string[]): Promise<number> {
     "metrics-interval": { type: "string" },
     "synapse-url": { type: "string" },
     "synapse-cache-ttl": { type: "string" },
+    "pool-size": { type: "string" },
+    "max-concurrent-queries": { type: "string" },
+    "max-queued-queries": { type: "string" },
+    "queue-timeout": { type: "string" },
   });
   if (values.help) {
     process.stdout.write(COMMAND_HELP.serve);
@@ -250,8 +263,44 @@ async function runServe(argv: string[]): Promise<number> {
     logger: makeLogger(values["log-level"]),
     version: VERSION,
     ...sidecarOptions(values),
+    ...limitOptions(values),
   });
   return 0;
+}
+
+/** The pool and admission options of `serve`, each only when given. */
+function limitOptions(values: {
+  "pool-size"?: string | undefined;
+  "max-concurrent-queries"?: string | undefined;
+  "max-queued-queries"?: string | undefined;
+  "queue-timeout"?: string | undefined;
+}) {
+  const given = (flag: keyof typeof values, min: number, name: string) => {
+    const value = values[flag];
+    return value === undefined ? {} : { [name]: parseCount(`--${flag}`, value, min) };
+  };
+  return {
+    ...given("pool-size", 1, "poolSize"),
+    ...given("max-concurrent-queries", 1, "maxConcurrentQueries"),
+    ...given("max-queued-queries", 0, "maxQueuedQueries"),
+    ...given("queue-timeout", 1, "queueTimeoutMs"),
+  } as Pick<
+    ServeOptions,
+    "poolSize" | "maxConcurrentQueries" | "maxQueuedQueries" | "queueTimeoutMs"
+  >;
+}
+
+/** Node's timers and PostgreSQL's settings stop at a signed 32-bit integer. */
+const LARGEST_SETTING = 2_147_483_647;
+
+/** A whole number from `min` to LARGEST_SETTING, or a usage error naming the flag. */
+function parseCount(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > LARGEST_SETTING) {
+    throw usageError(
+      `${flag} must be a whole number from ${min} to ${LARGEST_SETTING}, not "${value}"`,
+    );
+  }
+  return Number(value);
 }
 
 /** The metrics and delegated-auth options of `serve`, each only when given. */

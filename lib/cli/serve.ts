@@ -56,6 +56,12 @@ export interface ServeOptions {
   synapseUrl?: string;
   /** How long a token Synapse admitted is trusted without asking again, in ms (the revocation delay). */
   synapseCacheTtlMs?: number;
+  /** Connections of the statistics pool of each PostgreSQL database. Default 10. */
+  poolSize?: number;
+  /** The router's admission limits; its defaults when absent. */
+  maxConcurrentQueries?: number;
+  maxQueuedQueries?: number;
+  queueTimeoutMs?: number;
 }
 
 /** Runs the service until it is told to stop; resolves once everything is closed. */
@@ -70,6 +76,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       statementTimeoutMs: options.statementTimeoutMs,
       readOnly: true,
       logger,
+      ...(options.poolSize === undefined ? {} : { poolMax: options.poolSize }),
     });
     pools.push(main);
     await checkSynapseDatabase(main, options.database);
@@ -89,6 +96,7 @@ export async function serve(options: ServeOptions): Promise<void> {
         statementTimeoutMs: options.statementTimeoutMs,
         readOnly: true,
         logger,
+        ...(options.poolSize === undefined ? {} : { poolMax: options.poolSize }),
       });
       pools.push(state);
       try {
@@ -131,7 +139,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     const server = await listen(app, options.listen, options.cors);
     // A connection on which no byte moves for this long is closed: a client that stopped
     // reading its answer would otherwise hold it, and its database slot, for ever.
-    server.timeout = socketIdleTimeoutMs(options.statementTimeoutMs);
+    server.timeout = socketIdleTimeoutMs(
+      options.statementTimeoutMs,
+      options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
+    );
     const baseUrl = urlOf(server, options.listen);
     logger.info(
       { listen: baseUrl, database: options.database.display, version: options.version },
@@ -158,9 +169,9 @@ const TOKEN_POOL_SIZE = 2;
  * each bounded by the statement timeout) plus 10 s; ten minutes when statements have no
  * timeout. A client that stopped reading its answer is silent, and is cut off after it.
  */
-export function socketIdleTimeoutMs(statementTimeoutMs: number): number {
-  if (statementTimeoutMs === 0) return 600_000;
-  return DEFAULT_QUEUE_TIMEOUT_MS + 3 * statementTimeoutMs + 10_000;
+export function socketIdleTimeoutMs(statementTimeoutMs: number, queueTimeoutMs: number): number {
+  if (statementTimeoutMs === 0) return Math.max(600_000, queueTimeoutMs + 10_000);
+  return queueTimeoutMs + 3 * statementTimeoutMs + 10_000;
 }
 
 function createApp(
@@ -216,6 +227,13 @@ function createApp(
         : synapseAccessTokenAuth(tokens, { logger: options.logger }),
       cors: options.cors,
       logger: options.logger,
+      ...(options.maxConcurrentQueries === undefined
+        ? {}
+        : { maxConcurrentQueries: options.maxConcurrentQueries }),
+      ...(options.maxQueuedQueries === undefined
+        ? {}
+        : { maxQueuedQueries: options.maxQueuedQueries }),
+      ...(options.queueTimeoutMs === undefined ? {} : { queueTimeoutMs: options.queueTimeoutMs }),
       // The sample estimate sets its own statement timeout; it must not outlast the service's.
       ...(options.statementTimeoutMs > 0
         ? {

@@ -73,7 +73,8 @@ describe.each(DATABASE_VARIANTS)("issue 11.7 on $name: large pages", (variant) =
 });
 
 const USERS = 80_000;
-const IDLE_MS = 20_300;
+// The socket idle timeout of `--queue-timeout 1000 --statement-timeout 100`: 1 + 0.3 + 10 s.
+const IDLE_MS = 11_300;
 const CONCURRENT = 16;
 
 /** A field of /proc/<pid>/status, in MB: VmRSS now, VmHWM the peak so far. */
@@ -130,14 +131,16 @@ describe.each<DatabaseKind>(["postgres", "sqlite"])(
 
     if (kind === "sqlite") {
       test("a client that stops reading its answer is cut off once its connection has been silent too long", async () => {
-        // With --statement-timeout 100 a connection may stay silent 10 + 0.3 + 10 s; Node lets
-        // a write in progress off once, so a stalled answer is cut off within twice that.
+        // A connection may stay silent IDLE_MS; Node lets a write in progress off once, so a
+        // stalled answer is cut off within twice that.
         const cli: RunningCli = await startCli([
           "serve",
           "--listen",
           "127.0.0.1:0",
           "--statement-timeout",
           "100",
+          "--queue-timeout",
+          "1000",
           "--database",
           database,
         ]);
