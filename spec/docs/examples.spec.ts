@@ -14,6 +14,7 @@ import {
   freePort,
   insertAccounts,
   insertMedia,
+  openSqlite,
   STANDARD_ACCOUNTS,
   STANDARD_TOKENS,
   type ScratchDatabase,
@@ -98,31 +99,52 @@ describe.each(marked.map((example) => [`${example.name} (${example.page})`, exam
     };
 
     if (example.name === "mount") {
-      test("runs as written and serves the admin API", async () => {
-        const port = await freePort();
-        const { child, stderr } = start({ PORT: String(port) });
-        try {
-          const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media`;
-          let response: Response | undefined;
-          for (let attempt = 0; attempt < 100 && response === undefined; attempt++) {
-            response = await fetch(url, {
-              headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
-            }).catch(
-              () => new Promise<undefined>((done) => setTimeout(() => done(undefined), 100)),
-            );
+      test.each(["PostgreSQL", "SQLite"])(
+        "runs as written on %s and serves the admin API",
+        async (kind) => {
+          const port = await freePort();
+          const sqliteFile = join(workDir, "mount-example.sqlite");
+          if (kind === "SQLite") {
+            rmSync(sqliteFile, { force: true });
+            const sqlite = openSqlite(sqliteFile);
+            try {
+              await createSynapseSchema(sqlite);
+              await insertAccounts(sqlite, STANDARD_ACCOUNTS);
+              await insertMedia(sqlite, [
+                { media_id: "r1", user_id: "@reader:test", media_length: 42, created_ts: 1 },
+              ]);
+            } finally {
+              await sqlite.destroy();
+            }
           }
-          expect(stderr()).toBe("");
-          expect(response?.status).toBe(200);
-          expect(await response?.json()).toEqual({
-            users: [
-              { user_id: "@reader:test", displayname: null, media_count: 1, media_length: 42 },
-            ],
-            total: 1,
+          const { child, stderr } = start({
+            PORT: String(port),
+            ...(kind === "SQLite" ? { DATABASE_URL: sqliteFile } : {}),
           });
-        } finally {
-          child.kill();
-        }
-      }, 30_000);
+          try {
+            const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media`;
+            let response: Response | undefined;
+            for (let attempt = 0; attempt < 100 && response === undefined; attempt++) {
+              response = await fetch(url, {
+                headers: { Authorization: `Bearer ${STANDARD_TOKENS.admin}` },
+              }).catch(
+                () => new Promise<undefined>((done) => setTimeout(() => done(undefined), 100)),
+              );
+            }
+            expect(stderr()).toBe("");
+            expect(response?.status).toBe(200);
+            expect(await response?.json()).toEqual({
+              users: [
+                { user_id: "@reader:test", displayname: null, media_count: 1, media_length: 42 },
+              ],
+              total: 1,
+            });
+          } finally {
+            child.kill();
+          }
+        },
+        30_000,
+      );
     } else {
       test("runs as written to completion", async () => {
         const { child, stderr } = start({});
