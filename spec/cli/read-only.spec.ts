@@ -105,11 +105,16 @@ describe("read-only sessions", () => {
   });
 });
 
-describe("a PostgreSQL role with only SELECT", () => {
+/**
+ * A scratch database with the test data set and a login role given `grants` (each a statement
+ * with `ROLE` where the role's name goes), dropped after the describe block; `readerUrl()` logs
+ * in as that role.
+ */
+function useReaderRole(prefix: string, grants: () => string[]): { readerUrl(): string } {
   let scratch: ScratchDatabase;
-  const role = `sas_reader_${process.pid}`;
+  const role = `${prefix}_${process.pid}`;
   beforeAll(async () => {
-    scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_role" });
+    scratch = await createScratchPostgres(postgresServerUrl(), { prefix });
     await createSynapseSchema(scratch.knex);
     await insertAccounts(scratch.knex, STANDARD_ACCOUNTS);
     await insertMediaDataset(scratch.knex, DATASET);
@@ -117,8 +122,7 @@ describe("a PostgreSQL role with only SELECT", () => {
     await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${TEST_SECRETS.readerPassword}'`);
     await scratch.knex.raw(`GRANT CONNECT ON DATABASE ${scratch.name} TO ${role}`);
     await scratch.knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
-    await scratch.knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
-    await scratch.knex.raw(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    for (const grant of grants()) await scratch.knex.raw(grant.replaceAll("ROLE", role));
   });
   afterAll(async () => {
     await scratch.drop();
@@ -126,12 +130,30 @@ describe("a PostgreSQL role with only SELECT", () => {
     await cleanup.knex.raw(`DROP ROLE IF EXISTS ${role}`);
     await cleanup.drop();
   });
+  return {
+    readerUrl() {
+      const url = new URL(scratch.url);
+      url.username = role;
+      url.password = TEST_SECRETS.readerPassword;
+      return url.toString();
+    },
+  };
+}
+
+describe("a PostgreSQL role with only SELECT", () => {
+  const reader = useReaderRole("sas_reader", () => [
+    "GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE",
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+  ]);
 
   test("serves every kind of request through the CLI", async () => {
-    const url = new URL(scratch.url);
-    url.username = role;
-    url.password = TEST_SECRETS.readerPassword;
-    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
+    const cli = await startCli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--database",
+      reader.readerUrl(),
+    ]);
     try {
       for (const query of [
         "",
@@ -165,35 +187,20 @@ function documentedGrants(): string[] {
 }
 
 describe("the role docs/operations.md grants", () => {
-  let scratch: ScratchDatabase;
-  const role = `sas_documented_${process.pid}`;
-  beforeAll(async () => {
-    scratch = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_docrole" });
-    await createSynapseSchema(scratch.knex);
-    await insertAccounts(scratch.knex, STANDARD_ACCOUNTS);
-    await insertMediaDataset(scratch.knex, DATASET);
-    await scratch.knex.raw(`DROP ROLE IF EXISTS ${role}`);
-    await scratch.knex.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${TEST_SECRETS.readerPassword}'`);
-    await scratch.knex.raw(`GRANT CONNECT ON DATABASE ${scratch.name} TO ${role}`);
-    await scratch.knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
+  const reader = useReaderRole("sas_docrole", () => {
     const grants = documentedGrants();
     expect(grants.length).toBeGreaterThan(0);
-    for (const grant of grants) {
-      await scratch.knex.raw(grant.replace(/ TO synapse_stats$/, ` TO ${role}`));
-    }
-  });
-  afterAll(async () => {
-    await scratch.drop();
-    const cleanup = await createScratchPostgres(postgresServerUrl(), { prefix: "sas_cleanup" });
-    await cleanup.knex.raw(`DROP ROLE IF EXISTS ${role}`);
-    await cleanup.drop();
+    return grants.map((grant) => grant.replace(/ TO synapse_stats$/, " TO ROLE"));
   });
 
   test("serves the users' media and every storage endpoint", async () => {
-    const url = new URL(scratch.url);
-    url.username = role;
-    url.password = TEST_SECRETS.readerPassword;
-    const cli = await startCli(["serve", "--listen", "127.0.0.1:0", "--database", url.toString()]);
+    const cli = await startCli([
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--database",
+      reader.readerUrl(),
+    ]);
     try {
       const statuses: Record<string, number> = {};
       for (const path of [
