@@ -61,8 +61,34 @@ export async function inRequestScope<T>(
       result.status === "fulfilled" ? result.value.end(outcome.ok) : undefined,
     ),
   );
-  if (!outcome.ok) throw outcome.error;
+  if (!outcome.ok) {
+    throw (await whyTransactionEnded(outcome.error, opened)) ?? outcome.error;
+  }
   return outcome.value;
+}
+
+/**
+ * knex completes a transaction whose own statement (BEGIN, a savepoint) failed, and answers
+ * every later statement only "Transaction query already complete". When that is the request's
+ * failure, the failure that completed the transaction is the one to act on: a session the
+ * server ended, say, is worth a retry.
+ */
+async function whyTransactionEnded(
+  error: unknown,
+  opened: ReadonlyArray<PromiseSettledResult<ScopedTransaction>>,
+): Promise<unknown> {
+  if (!(error instanceof Error) || !/^Transaction query already complete\b/.test(error.message)) {
+    return undefined;
+  }
+  for (const result of opened) {
+    if (result.status !== "fulfilled" || !result.value.trx.isCompleted()) continue;
+    const ended = await result.value.trx.executionPromise.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    if (ended !== undefined) return ended;
+  }
+  return undefined;
 }
 
 /** A driver connection as far as cancelling goes: node-pg's client, or node-sqlite3's Database. */
