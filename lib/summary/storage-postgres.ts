@@ -101,6 +101,7 @@ function storageTriggers(schema: string): TriggerDefinition[] {
       source: `${schema}.${source.table}`,
       schema,
       targets: source.targets,
+      columns: source.columns,
       triggers: {
         insert: storageTriggerName(source.table, "insert"),
         update: storageTriggerName(source.table, "update"),
