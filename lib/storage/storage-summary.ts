@@ -87,7 +87,8 @@ export async function summaryMediaFigures(
                                                 media_type${byteOrder(dialect)}) AS rank
                FROM ${MEDIA_OVERVIEW_TABLE}
               WHERE source IN ('local', 'remote')
-              GROUP BY source, typed, media_type) AS ranked
+              GROUP BY source, typed, media_type
+             HAVING SUM(media_count) <> 0) AS ranked
       WHERE rank <= ?`,
     bindings,
   );
@@ -135,7 +136,7 @@ export async function summaryMediaFigures(
     return { count: toInteger(row?.media_count), bytes: toInteger(row?.media_length) };
   };
   const [origins] = await knexRunner(db, dialect).rows<{ origins: Count }>(
-    `SELECT COUNT(*) AS origins FROM ${ORIGIN_MEDIA_TABLE}`,
+    `SELECT COUNT(*) AS origins FROM (${PER_ORIGIN} GROUP BY m.media_origin ${HELD}) AS held`,
   );
   return {
     local: breakdown("local"),
@@ -158,6 +159,15 @@ function sortTypes(types: ContentTypeUsage[]): ContentTypeUsage[] {
   });
 }
 
+/**
+ * Each origin's media, summed over the writers' slots (lib/summary/storage-targets.ts), as
+ * `m`; an origin whose rows sum to no media has none left.
+ */
+const PER_ORIGIN = `SELECT m.media_origin AS origin, SUM(m.media_count) AS media_count,
+              SUM(m.media_length) AS media_length
+         FROM ${ORIGIN_MEDIA_TABLE} AS m`;
+const HELD = "HAVING SUM(m.media_count) <> 0";
+
 /** One page of origins from the summary, as readRemoteOrigins answers it. */
 export async function summaryRemoteOrigins(
   db: Knex,
@@ -176,11 +186,16 @@ export async function summaryRemoteOrigins(
   // summary's (media_origin, created_ts) index, for the page's origins only.
   const rows = await knexRunner(db, dialect).rows<OriginRow>(
     `WITH per_origin AS MATERIALIZED (
-       SELECT m.media_origin AS origin, m.media_count, m.media_length
-         FROM ${ORIGIN_MEDIA_TABLE} AS m ${where}
+       ${PER_ORIGIN} ${where} GROUP BY m.media_origin ${HELD}
      ),
      page AS MATERIALIZED (
        SELECT * FROM per_origin ORDER BY ${orderBy("per_origin", filter, collate)} LIMIT ? OFFSET ?
+     ),
+     thumbnails AS (
+       SELECT t.media_origin, SUM(t.thumbnail_length) AS thumbnail_length
+         FROM ${ORIGIN_THUMBNAILS_TABLE} AS t
+        WHERE t.media_origin IN (SELECT origin FROM page)
+        GROUP BY t.media_origin
      )
      SELECT counted.total, page.origin, page.media_count, page.media_length,
             COALESCE(t.thumbnail_length, 0) AS thumbnail_length,
@@ -188,7 +203,7 @@ export async function summaryRemoteOrigins(
             (SELECT MAX(r.created_ts) FROM remote_media_cache AS r WHERE r.media_origin = page.origin) AS last_fetched_ts
        FROM (SELECT COUNT(*) AS total FROM per_origin) AS counted
        LEFT JOIN page ON 1 = 1
-       LEFT JOIN ${ORIGIN_THUMBNAILS_TABLE} AS t ON t.media_origin = page.origin
+       LEFT JOIN thumbnails AS t ON t.media_origin = page.origin
       ORDER BY ${orderBy("page", filter, collate)}`,
     bindings,
   );

@@ -7,7 +7,12 @@
 // lookup of the row steps over every earlier version, all still in the indexes and none
 // reclaimable before the transaction ends (quadratic: issue 11, item 8).
 
-import { aggregateOf, columnsOf as targetColumns, type StorageTarget } from "./storage-targets";
+import {
+  aggregateOf,
+  columnsOf as targetColumns,
+  measuresOf,
+  type StorageTarget,
+} from "./storage-targets";
 
 /** A summary of a source table, described for generating its triggers. */
 export interface SummarisedTable {
@@ -221,8 +226,8 @@ function netChangeOfTarget(target: StorageTarget): string {
  * The statements of one target for a statement that adds rows, removes them, or both: an
  * upsert of each key's net change, taking the summary rows' locks in key order (text in byte
  * order) whatever the order of the statement's rows, so that statements on the same keys
- * queue rather than deadlock; then the keys it brought to no rows are deleted, under the
- * locks it holds. `index` names its variables apart from the other targets'.
+ * queue rather than deadlock; then the rows it brought back to all zeros are deleted, under
+ * the locks it holds. `index` names its variables apart from the other targets'.
  */
 function applyTargetChange(
   schema: string,
@@ -232,7 +237,7 @@ function applyTargetChange(
   removed: boolean,
 ): { declare: string[]; body: string } {
   const table = `${schema}.${target.table}`;
-  const measures = [target.count, ...target.sums.map((sum) => sum.column)];
+  const measures = measuresOf(target);
   const change = !removed
     ? aggregateOf(target, "new_rows")
     : !added
@@ -258,11 +263,11 @@ function applyTargetChange(
     declare: variables.map((variable) => `  ${variable.name} ${variable.type};`),
     body: `  WITH applied AS (
   ${upsert}
-  RETURNING ${keys.map((key) => `summary.${key}`).join(", ")}, summary.${target.count}
+  RETURNING ${[...keys, ...measures].map((column) => `summary.${column}`).join(", ")}
   )
   SELECT ${variables.map((variable) => `array_agg(${variable.column})`).join(", ")}
     INTO ${variables.map((variable) => variable.name).join(", ")}
-    FROM applied WHERE ${target.count} = 0;
+    FROM applied WHERE ${measures.map((column) => `${column} = 0`).join(" AND ")};
   IF ${first} IS NOT NULL THEN
     DELETE FROM ${table}
      WHERE (${keys.join(", ")}) IN (SELECT * FROM unnest(${variables.map((variable) => variable.name).join(", ")}));

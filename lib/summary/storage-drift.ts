@@ -4,7 +4,13 @@
 
 import type { SqlRunner } from "../sql";
 import { STORAGE_TABLES } from "./storage-names";
-import { aggregateOf, columnsOf, storageSources } from "./storage-targets";
+import {
+  aggregateOf,
+  measuresOf,
+  SLOT_COLUMN,
+  storageSources,
+  type StorageTarget,
+} from "./storage-targets";
 
 export interface StorageDriftRow {
   table: string;
@@ -32,16 +38,24 @@ export async function findStorageDrift(
     );
     const first = feeds[0];
     if (first === undefined) continue;
-    const columns = columnsOf(first.target).join(", ");
+    // A group's figures are the sum of its rows over the writers' slots.
+    const unslotted = (target: StorageTarget): StorageTarget => ({
+      ...target,
+      keys: target.keys.filter((key) => key.column !== SLOT_COLUMN),
+    });
+    const group = unslotted(first.target).keys.map((key) => key.column);
+    const measures = measuresOf(first.target);
     const fresh = feeds
-      .map(({ source, target }) => aggregateOf(target, `${prefix}${source}`))
+      .map(({ source, target }) => aggregateOf(unslotted(target), `${prefix}${source}`))
       .join("\n UNION ALL\n ");
-    // CAST: PostgreSQL's SUM of a bigint is numeric; compared as text-free integers both ways.
+    const held = `SELECT ${[...group, ...measures.map((column) => `SUM(${column}) AS ${column}`)].join(", ")}
+         FROM ${prefix}${table} GROUP BY ${group.join(", ")}
+       HAVING ${measures.map((column) => `SUM(${column}) <> 0`).join(" OR ")}`;
     const rows = await run.rows<
       Record<string, string | number> & { side: string; drifted: string | number }
     >(
       `WITH fresh AS (${fresh}),
-            held AS (SELECT ${columns} FROM ${prefix}${table}),
+            held AS (${held}),
             drift AS (
               SELECT 'expected' AS side, d.* FROM (SELECT * FROM fresh EXCEPT SELECT * FROM held) AS d
               UNION ALL

@@ -6,17 +6,20 @@ import type { SqlRunner } from "../sql";
 import type { StorageSummaryState } from "./storage-state";
 import { multiSummaryTriggers, type TriggerDefinition } from "./statement-triggers";
 import {
-  MEDIA_OVERVIEW_TABLE,
   ORIGIN_FETCH_INDEX,
-  ORIGIN_MEDIA_TABLE,
-  ORIGIN_THUMBNAILS_TABLE,
   POSTGRES_STORAGE_TRIGGERS,
   primaryKeyOf,
   STORAGE_SOURCE_TABLES,
   STORAGE_TABLES,
   storageTriggerName,
 } from "./storage-names";
-import { aggregateOf, columnsOf, storageSources } from "./storage-targets";
+import {
+  aggregateOf,
+  columnsOf,
+  STORAGE_TABLE_COLUMNS,
+  STORAGE_TABLE_KEYS,
+  storageSources,
+} from "./storage-targets";
 
 /**
  * The summary tables' autovacuum settings: every upload or fetch rewrites a row of each, so
@@ -112,23 +115,6 @@ function storageTriggers(schema: string): TriggerDefinition[] {
   );
 }
 
-const TABLE_COLUMNS: Record<string, string> = {
-  [MEDIA_OVERVIEW_TABLE]: `source TEXT NOT NULL, typed INTEGER NOT NULL, media_type TEXT NOT NULL, month INTEGER NOT NULL,
-     media_count BIGINT NOT NULL, media_length BIGINT NOT NULL,
-     quarantined_count BIGINT NOT NULL, quarantined_length BIGINT NOT NULL,
-     url_cache_count BIGINT NOT NULL, url_cache_length BIGINT NOT NULL`,
-  [ORIGIN_MEDIA_TABLE]:
-    "media_origin TEXT NOT NULL, media_count BIGINT NOT NULL, media_length BIGINT NOT NULL",
-  [ORIGIN_THUMBNAILS_TABLE]:
-    "media_origin TEXT NOT NULL, thumbnail_count BIGINT NOT NULL, thumbnail_length BIGINT NOT NULL",
-};
-
-const TABLE_KEYS: Record<string, string> = {
-  [MEDIA_OVERVIEW_TABLE]: "source, typed, media_type, month",
-  [ORIGIN_MEDIA_TABLE]: "media_origin",
-  [ORIGIN_THUMBNAILS_TABLE]: "media_origin",
-};
-
 /**
  * The statements that create and fill the storage part, in order. The origin column keeps
  * the database's collation, as remote_media_cache's has, so an origin read from the summary
@@ -138,8 +124,8 @@ export function postgresStorageStatements(schema: string): string[] {
   const statements = STORAGE_TABLES.map(
     (table) =>
       `CREATE TABLE ${schema}.${table} (
-     ${TABLE_COLUMNS[table]},
-     CONSTRAINT ${primaryKeyOf(table)} PRIMARY KEY (${TABLE_KEYS[table]})
+     ${STORAGE_TABLE_COLUMNS[table]},
+     CONSTRAINT ${primaryKeyOf(table)} PRIMARY KEY (${STORAGE_TABLE_KEYS[table]})
    ) WITH (${STORAGE_PARAMETERS})`,
   );
   for (const source of storageSources("postgres")) {

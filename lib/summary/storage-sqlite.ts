@@ -5,10 +5,7 @@
 import type { SqlRunner } from "../sql";
 import type { StorageSummaryState } from "./storage-state";
 import {
-  MEDIA_OVERVIEW_TABLE,
   ORIGIN_FETCH_INDEX,
-  ORIGIN_MEDIA_TABLE,
-  ORIGIN_THUMBNAILS_TABLE,
   SQLITE_STORAGE_TRIGGERS,
   STORAGE_SOURCE_TABLES,
   STORAGE_TABLES,
@@ -17,6 +14,9 @@ import {
 import {
   aggregateOf,
   columnsOf,
+  measuresOf,
+  STORAGE_TABLE_COLUMNS,
+  STORAGE_TABLE_KEYS,
   storageSources,
   type StorageSource,
   type StorageTarget,
@@ -83,7 +83,7 @@ function upsert(target: StorageTarget, row: "NEW." | "OLD.", sign: "" | "-"): st
     `${sign}1`,
     ...target.sums.map((sum) => `${sign}(${sum.value(row)})`),
   ];
-  const measures = [target.count, ...target.sums.map((sum) => sum.column)];
+  const measures = measuresOf(target);
   return `
   INSERT INTO ${target.table} (${columnsOf(target).join(", ")})
   SELECT ${values.join(", ")} WHERE ${target.where(row)}
@@ -93,7 +93,10 @@ function upsert(target: StorageTarget, row: "NEW." | "OLD.", sign: "" | "-"): st
 
 const dropEmptied = (target: StorageTarget): string => `
   DELETE FROM ${target.table}
-   WHERE ${target.keys.map((key) => `${key.column} = ${key.value("OLD.")}`).join(" AND ")} AND ${target.count} = 0;`;
+   WHERE ${[
+     ...target.keys.map((key) => `${key.column} = ${key.value("OLD.")}`),
+     ...measuresOf(target).map((column) => `${column} = 0`),
+   ].join(" AND ")};`;
 
 function triggersOf(source: StorageSource): string[] {
   const name = (event: "insert" | "update" | "delete") => storageTriggerName(source.table, event);
@@ -114,23 +117,12 @@ END`,
   ];
 }
 
-const TABLES: Record<string, string> = {
-  [MEDIA_OVERVIEW_TABLE]: `source TEXT NOT NULL, typed INTEGER NOT NULL, media_type TEXT NOT NULL, month INTEGER NOT NULL,
-     media_count BIGINT NOT NULL, media_length BIGINT NOT NULL,
-     quarantined_count BIGINT NOT NULL, quarantined_length BIGINT NOT NULL,
-     url_cache_count BIGINT NOT NULL, url_cache_length BIGINT NOT NULL,
-     PRIMARY KEY (source, typed, media_type, month)`,
-  [ORIGIN_MEDIA_TABLE]:
-    "media_origin TEXT NOT NULL PRIMARY KEY, media_count BIGINT NOT NULL, media_length BIGINT NOT NULL",
-  [ORIGIN_THUMBNAILS_TABLE]:
-    "media_origin TEXT NOT NULL PRIMARY KEY, thumbnail_count BIGINT NOT NULL, thumbnail_length BIGINT NOT NULL",
-};
-
 /** The statements that create and fill the storage part, in order. */
 export function sqliteStorageStatements(): string[] {
   // WITHOUT ROWID: each table is its key's b-tree, so a trigger's upsert is one lookup.
   const statements = STORAGE_TABLES.map(
-    (table) => `CREATE TABLE ${table} (\n     ${TABLES[table]}\n   ) WITHOUT ROWID`,
+    (table) =>
+      `CREATE TABLE ${table} (\n     ${STORAGE_TABLE_COLUMNS[table]},\n     PRIMARY KEY (${STORAGE_TABLE_KEYS[table]})\n   ) WITHOUT ROWID`,
   );
   const sources = storageSources("sqlite");
   for (const source of sources) {

@@ -24,8 +24,9 @@ export interface TargetKey {
 /** One summary table as one media table feeds it. */
 export interface StorageTarget {
   table: string;
+  /** The key of a summary row: what it groups by, then the writer's slot (SLOT_COLUMN). */
   keys: readonly TargetKey[];
-  /** The column counting the media rows of a key; a key whose count falls to 0 is deleted. */
+  /** The column counting the media rows of a key. */
   count: string;
   sums: ReadonlyArray<{ column: string; value: RowExpression }>;
   /** Rows for which this is false count in no key (remote media without an origin). */
@@ -56,6 +57,28 @@ function monthOf(dialect: Dialect): RowExpression {
         ? `CAST(to_char(to_timestamp(${row}created_ts / 1000) AT TIME ZONE 'UTC', 'YYYYMM') AS INTEGER)`
         : `CAST(strftime('%Y%m', ${row}created_ts / 1000, 'unixepoch') AS INTEGER)`;
     return `CASE WHEN ${row}created_ts >= 0 AND ${row}created_ts < ${LAST_MONTH_END_MS} THEN ${month} ELSE 0 END`;
+  };
+}
+
+/** The key column that spreads each group over several rows, one per writer's slot. */
+export const SLOT_COLUMN = "slot";
+/** How many slots a group is spread over on PostgreSQL. */
+export const SLOTS = 16;
+
+/**
+ * The writer's slot: on PostgreSQL its backend's process ID modulo SLOTS. A group's figures are
+ * the sum of its rows over the slots, so two connections writing the same group (every upload
+ * of a JPEG this month, every fetch from one origin) mostly write different rows: they neither
+ * wait for each other's commit nor, under Synapse's REPEATABLE READ, fail to serialize; one
+ * connection always writes the same row. A slot's row may go negative (a media counted in one
+ * slot, deleted through another); it is deleted when all its figures are back to 0. SQLite has
+ * one writer at a time: one slot.
+ */
+function slotKey(dialect: Dialect): TargetKey {
+  return {
+    column: SLOT_COLUMN,
+    type: "INTEGER",
+    value: constant(dialect === "postgres" ? `pg_backend_pid() % ${SLOTS}` : "0"),
   };
 }
 
@@ -103,6 +126,7 @@ function overviewTarget(
         type: "INTEGER",
         value: flags.typed ? monthOf(dialect) : constant("0"),
       },
+      slotKey(dialect),
     ],
     count: "media_count",
     sums: [
@@ -126,10 +150,13 @@ function overviewTarget(
   };
 }
 
-function originTarget(table: string, length: string): StorageTarget {
+function originTarget(dialect: Dialect, table: string, length: string): StorageTarget {
   return {
     table,
-    keys: [{ column: "media_origin", type: "TEXT", value: (row) => `${row}media_origin` }],
+    keys: [
+      { column: "media_origin", type: "TEXT", value: (row) => `${row}media_origin` },
+      slotKey(dialect),
+    ],
     count: table === ORIGIN_MEDIA_TABLE ? "media_count" : "thumbnail_count",
     sums: [
       {
@@ -166,7 +193,7 @@ export function storageSources(dialect: Dialect): StorageSource[] {
       columns: ["media_origin", "media_type", "media_length", "created_ts", "quarantined_by"],
       targets: [
         overviewTarget(dialect, "remote", "media_length", { ...media, urlCache: false }),
-        originTarget(ORIGIN_MEDIA_TABLE, "media_length"),
+        originTarget(dialect, ORIGIN_MEDIA_TABLE, "media_length"),
       ],
     },
     {
@@ -174,11 +201,37 @@ export function storageSources(dialect: Dialect): StorageSource[] {
       columns: ["media_origin", "thumbnail_length"],
       targets: [
         overviewTarget(dialect, "remote_thumbnails", "thumbnail_length", thumbnail),
-        originTarget(ORIGIN_THUMBNAILS_TABLE, "thumbnail_length"),
+        originTarget(dialect, ORIGIN_THUMBNAILS_TABLE, "thumbnail_length"),
       ],
     },
   ];
 }
+
+/** The columns of each storage summary table, as CREATE TABLE lists them (both databases). */
+export const STORAGE_TABLE_COLUMNS: Readonly<Record<string, string>> = {
+  [MEDIA_OVERVIEW_TABLE]: `source TEXT NOT NULL, typed INTEGER NOT NULL, media_type TEXT NOT NULL,
+     month INTEGER NOT NULL, slot INTEGER NOT NULL,
+     media_count BIGINT NOT NULL, media_length BIGINT NOT NULL,
+     quarantined_count BIGINT NOT NULL, quarantined_length BIGINT NOT NULL,
+     url_cache_count BIGINT NOT NULL, url_cache_length BIGINT NOT NULL`,
+  [ORIGIN_MEDIA_TABLE]: `media_origin TEXT NOT NULL, slot INTEGER NOT NULL,
+     media_count BIGINT NOT NULL, media_length BIGINT NOT NULL`,
+  [ORIGIN_THUMBNAILS_TABLE]: `media_origin TEXT NOT NULL, slot INTEGER NOT NULL,
+     thumbnail_count BIGINT NOT NULL, thumbnail_length BIGINT NOT NULL`,
+};
+
+/** The primary key of each: the upserts' conflict target. */
+export const STORAGE_TABLE_KEYS: Readonly<Record<string, string>> = {
+  [MEDIA_OVERVIEW_TABLE]: "source, typed, media_type, month, slot",
+  [ORIGIN_MEDIA_TABLE]: "media_origin, slot",
+  [ORIGIN_THUMBNAILS_TABLE]: "media_origin, slot",
+};
+
+/** The columns holding a target's figures: its count, then its sums. */
+export const measuresOf = (target: StorageTarget): string[] => [
+  target.count,
+  ...target.sums.map((sum) => sum.column),
+];
 
 /** The columns of a target's summary table, keys first. */
 export const columnsOf = (target: StorageTarget): string[] => [

@@ -150,6 +150,7 @@ describe.each(DATABASE_KINDS)("the storage endpoints and the summary on %s", (ki
     await tamper(knex);
     await knex("sas_remote_origin_thumbnails").insert({
       media_origin: "ghost.example",
+      slot: 3,
       thumbnail_count: 1,
       thumbnail_length: 5,
     });

@@ -4,7 +4,12 @@
 // after each, the summary answers what the scans answer.
 
 import type { Knex } from "knex";
-import { insertStorageDataset, randomStorageDataset, seededRandom } from "../../fixtures";
+import {
+  insertStorageDataset,
+  openPostgres,
+  randomStorageDataset,
+  seededRandom,
+} from "../../fixtures";
 import { installMediaUsageSummary } from "../../lib";
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../helpers/databases";
 import { expectSummaryMatchesScan, NOW } from "./storage-compare";
@@ -229,5 +234,57 @@ describe.each(DATABASE_KINDS)("the storage summary on %s", (kind) => {
     ]);
     await insertStorageDataset(knex, randomStorageDataset({ seed: 8, now: NOW }));
     await expectSummaryMatchesScan(knex, kind);
+  });
+});
+
+describe("the storage summary's slots on PostgreSQL", () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase("postgres");
+    await installMediaUsageSummary(database.knex);
+  });
+  afterEach(() => database.close());
+
+  /** A connection of its own, and the slot its writes go to. */
+  async function writer(): Promise<{ db: Knex; slot: number }> {
+    const db = openPostgres(database.url ?? "", { min: 1, max: 1 });
+    const { rows } = await db.raw<{ rows: Array<{ slot: number }> }>(
+      "SELECT pg_backend_pid() % 16 AS slot",
+    );
+    return { db, slot: Number(rows[0]?.slot) };
+  }
+
+  test("a media fetched through one connection and purged through another leaves no origin behind", async () => {
+    const first = await writer();
+    let second = await writer();
+    const spare: Knex[] = [];
+    while (second.slot === first.slot) {
+      spare.push(second.db);
+      second = await writer();
+    }
+    try {
+      await first.db("remote_media_cache").insert({
+        media_origin: "once.example",
+        media_id: "m1",
+        media_type: "image/png",
+        created_ts: NOW,
+        media_length: 42,
+        filesystem_id: "m1",
+      });
+      await second.db("remote_media_cache").where("media_id", "m1").delete();
+      // Two rows of the origin, +1 and -1: they sum to nothing, and nothing is what is read.
+      const rows = await database
+        .knex("sas_remote_origin_media")
+        .where("media_origin", "once.example")
+        .orderBy("media_count")
+        .select("slot", "media_count", "media_length");
+      expect(rows).toEqual([
+        { slot: second.slot, media_count: "-1", media_length: "-42" },
+        { slot: first.slot, media_count: "1", media_length: "42" },
+      ]);
+      await expectSummaryMatchesScan(database.knex, "postgres");
+    } finally {
+      await Promise.all([first.db, second.db, ...spare].map((db) => db.destroy()));
+    }
   });
 });
