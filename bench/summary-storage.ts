@@ -9,18 +9,22 @@
 //   - backfill: install of the whole summary, and of the storage part alone added to a 0.2 one.
 // Usage: npm run bench:summary-storage -- [--scales M,L] [--database postgres://server]
 //   [--runs 9] [--scan-runs 3] [--writes 3000] [--block 150] [--bulk 100000] [--seed 1]
+//   [--sqlite bench-results/data/storage-overview-M-1.sqlite] (SQLite too, on copies of it)
+//   [--writes-only] (no backfill, no reads)
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Knex } from "knex";
-import { openPostgres, withDatabase } from "../fixtures";
+import { openPostgres, openSqlite, withDatabase } from "../fixtures";
+import type { Dialect } from "../lib/dialect";
 import { installMediaUsageSummary, uninstallMediaUsageSummary, verifyStorageSummary } from "../lib";
 import { knexRunner } from "../lib/sql";
 import { readRemoteOrigins, type RemoteOriginsFilter } from "../lib/storage/remote-origins";
 import { readStorageOverview } from "../lib/storage/storage-overview";
 import { summaryMediaFigures, summaryRemoteOrigins } from "../lib/storage/storage-summary";
 import { inspectPostgresStorage, postgresStorageDrops } from "../lib/summary/storage-postgres";
+import { inspectSqliteStorage, sqliteStorageDrops } from "../lib/summary/storage-sqlite";
 import { listenRouter } from "./bench-router";
 import {
   armResults,
@@ -32,6 +36,7 @@ import {
   msSince,
   now,
   openPostgresArm,
+  openSqliteArm,
   round,
   type Arm,
   type ArmResult,
@@ -55,6 +60,10 @@ interface Options {
   block: number;
   bulk: number;
   seed: number;
+  /** A SQLite storage benchmark database (bench:overview's) to measure too; copied, never written. */
+  sqlite: string | undefined;
+  /** Only the writes (and SQLite if given): no backfill, no reads. */
+  writesOnly: boolean;
 }
 
 function parseOptions(): Options {
@@ -68,6 +77,8 @@ function parseOptions(): Options {
       block: { type: "string", default: "150" },
       bulk: { type: "string", default: "100000" },
       seed: { type: "string", default: "1" },
+      sqlite: { type: "string" },
+      "writes-only": { type: "boolean", default: false },
     },
   });
   const server = values.database ?? process.env.TEST_PG_URL ?? process.env.DATABASE_URL;
@@ -85,6 +96,8 @@ function parseOptions(): Options {
     block: Number(values.block),
     bulk: Number(values.bulk),
     seed: Number(values.seed),
+    sqlite: values.sqlite,
+    writesOnly: values["writes-only"],
   };
 }
 
@@ -119,9 +132,13 @@ async function copyOfDataset(options: Options, scale: StorageScale, name: string
 }
 
 /** Drops the storage part of an installed summary, leaving a summary as 0.2 installed it. */
-async function dropStoragePart(db: Knex): Promise<void> {
-  const state = await inspectPostgresStorage(knexRunner(db, "postgres"), "public");
-  for (const statement of postgresStorageDrops("public", state)) await db.raw(statement);
+async function dropStoragePart(db: Knex, dialect: Dialect): Promise<void> {
+  const run = knexRunner(db, dialect);
+  const statements =
+    dialect === "postgres"
+      ? postgresStorageDrops("public", await inspectPostgresStorage(run, "public"))
+      : sqliteStorageDrops(await inspectSqliteStorage(run));
+  for (const statement of statements) await db.raw(statement);
 }
 
 interface Backfill {
@@ -131,18 +148,26 @@ interface Backfill {
 }
 
 /** Install timed twice: the whole summary, then the storage part added to a 0.2 summary. */
-async function backfill(db: Knex): Promise<Backfill> {
+async function backfill(db: Knex, dialect: Dialect): Promise<Backfill> {
+  const checkpoint = dialect === "postgres" ? "CHECKPOINT" : "PRAGMA wal_checkpoint";
   await uninstallMediaUsageSummary(db);
-  await db.raw("CHECKPOINT");
+  await db.raw(checkpoint);
   let start = now();
   await installMediaUsageSummary(db);
   const wholeSummaryMs = msSince(start);
-  await dropStoragePart(db);
-  await db.raw("CHECKPOINT");
+  await dropStoragePart(db, dialect);
+  await db.raw(checkpoint);
   start = now();
   const result = await installMediaUsageSummary(db);
   const storagePartMs = msSince(start);
   if (result.storageSummary !== "installed") throw new Error("the storage part was not added");
+  if (dialect === "sqlite") {
+    return {
+      wholeSummaryMs: round(wholeSummaryMs, 0),
+      storagePartMs: round(storagePartMs, 0),
+      sizes: {},
+    };
+  }
   await db.raw(
     "VACUUM ANALYZE sas_media_overview, sas_remote_origin_media, sas_remote_origin_thumbnails",
   );
@@ -185,7 +210,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 /** Each read from the summary, through the endpoint, and by scanning, alternating. */
-async function reads(db: Knex, options: Options): Promise<ReadResult[]> {
+async function reads(db: Knex, dialect: Dialect, options: Options): Promise<ReadResult[]> {
   const { server, base } = await listenRouter(db, PREFIX);
   const origins = (orderBy: RemoteOriginsFilter["orderBy"], direction: "f" | "b") => ({
     from: 0,
@@ -205,12 +230,12 @@ async function reads(db: Knex, options: Options): Promise<ReadResult[]> {
       path: "/overview",
       summary: () =>
         readStorageOverview(
-          { db, dialect: "postgres" },
+          { db, dialect },
           {
             mediaFigures: (trx, dialect, breakdown) => summaryMediaFigures(trx, dialect, breakdown),
           },
         ),
-      scan: () => readStorageOverview({ db, dialect: "postgres" }),
+      scan: () => readStorageOverview({ db, dialect }),
     },
     ...(
       [
@@ -221,8 +246,8 @@ async function reads(db: Knex, options: Options): Promise<ReadResult[]> {
     ).map(([name, query, filter]) => ({
       name,
       path: `/remote_media/origins?limit=100&${query}`,
-      summary: () => summaryRemoteOrigins(db, "postgres", filter),
-      scan: () => readRemoteOrigins(db, "postgres", filter),
+      summary: () => summaryRemoteOrigins(db, dialect, filter),
+      scan: () => readRemoteOrigins(db, dialect, filter),
     })),
   ];
   const results: ReadResult[] = [];
@@ -360,10 +385,14 @@ interface BulkResult {
 }
 
 /** A statement of many remote fetches, then its DELETE, without and with the summary, alternating. */
-async function bulk(arms: [Arm, Arm], options: Options): Promise<BulkResult[]> {
+async function bulk(arms: [Arm, Arm], dialect: Dialect, options: Options): Promise<BulkResult[]> {
+  const series =
+    dialect === "postgres"
+      ? `generate_series(1, ${options.bulk}) AS n`
+      : `(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${options.bulk}) SELECT n FROM s)`;
   const insert = `INSERT INTO remote_media_cache (media_origin, media_id, media_type, created_ts, media_length, filesystem_id)
     SELECT 'bulk' || (n % 50) || '.example', 'bulk-' || n, 'image/jpeg', ${Date.now()} - n, n % 100000, 'bulk-' || n
-      FROM generate_series(1, ${options.bulk}) AS n`;
+      FROM ${series}`;
   const remove = "DELETE FROM remote_media_cache WHERE media_origin LIKE 'bulk%.example'";
   const timings = { insert: [[], []] as number[][], delete: [[], []] as number[][] };
   for (let round = 0; round < 3; round++) {
@@ -396,6 +425,121 @@ async function bulk(arms: [Arm, Arm], options: Options): Promise<BulkResult[]> {
   });
 }
 
+interface ConcurrentResult {
+  arm: string;
+  writers: number;
+  uploads: number;
+  /** Median over rounds of the wall time of all writers' uploads. */
+  wallMs: number;
+  uploadsPerSecond: number;
+  /** Serialization failures and deadlocks, each retried as Synapse would. */
+  retries: number;
+}
+
+/**
+ * Writers uploading at once, each upload a REPEATABLE READ transaction as Synapse runs it,
+ * all of the same content type in the same month (one overview group), retried on a
+ * serialization failure or deadlock: without the summary and with it, alternating rounds.
+ */
+async function concurrentUploads(
+  urls: Array<[string, string]>,
+  options: Options,
+): Promise<ConcurrentResult[]> {
+  const writers = 4;
+  const perWriter = Math.max(50, Math.floor(options.writes / 20));
+  const pools = urls.map(([name, url]) => ({
+    name,
+    db: openPostgres(url, { min: writers, max: writers }),
+    walls: [] as number[],
+    retries: 0,
+  }));
+  const at = Date.now();
+  try {
+    for (let round = 0; round < 4; round++) {
+      for (let turn = 0; turn < pools.length; turn++) {
+        const pool = pools[(round + turn) % pools.length] as (typeof pools)[number];
+        const start = now();
+        await Promise.all(
+          Array.from({ length: writers }, async (_, writer) => {
+            for (let index = 0; index < perWriter; index++) {
+              const id = `cc${round}-${writer}-${index}-${at}`;
+              for (let attempt = 0; ; attempt++) {
+                try {
+                  await pool.db.transaction(async (trx) => {
+                    await trx.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+                    await trx.raw("SET LOCAL synchronous_commit = off");
+                    await trx.raw(WRITES.upload, [id, "image/jpeg", at, 1000, `@c${writer}:x`]);
+                  });
+                  break;
+                } catch (error) {
+                  const code = (error as { code?: unknown }).code;
+                  if ((code !== "40001" && code !== "40P01") || attempt > 20) throw error;
+                  pool.retries += 1;
+                }
+              }
+            }
+          }),
+        );
+        pool.walls.push(msSince(start));
+      }
+    }
+  } finally {
+    await Promise.all(pools.map((pool) => pool.db.destroy()));
+  }
+  return pools.map((pool) => {
+    const wallMs = median(pool.walls);
+    const result = {
+      arm: pool.name,
+      writers,
+      uploads: writers * perWriter,
+      wallMs: round(wallMs, 0),
+      uploadsPerSecond: round((writers * perWriter * 1000) / wallMs, 0),
+      retries: pool.retries,
+    };
+    log(
+      `  ${result.arm.padEnd(30)} ${result.uploadsPerSecond} uploads/s with ${writers} writers, ${result.retries} retries over 4 rounds`,
+    );
+    return result;
+  });
+}
+
+/**
+ * SQLite at the scale of the file given: install, reads, and writes (synchronous NORMAL, as
+ * Synapse runs SQLite in WAL mode) on two copies, without and with the summary.
+ */
+async function sqliteSection(source: string, options: Options): Promise<Record<string, unknown>> {
+  const dir = join(RESULTS, "data");
+  mkdirSync(dir, { recursive: true });
+  const copies = ["plain", "whole"].map((part) => join(dir, `summary-storage-${part}.sqlite`));
+  for (const copy of copies) {
+    if (!existsSync(copy)) copyFileSync(source, copy);
+  }
+  const section: Record<string, unknown> = {};
+  const db = openSqlite(copies[1] as string);
+  try {
+    log("SQLite: backfill (install) of the whole summary, then of the storage part alone");
+    section.backfill = await backfill(db, "sqlite");
+    log(`  ${JSON.stringify(section.backfill)}`);
+    log(`SQLite: reads, ${options.runs} runs (${options.scanRuns} of the scans)`);
+    section.reads = await reads(db, "sqlite", options);
+  } finally {
+    await db.destroy();
+  }
+  const arms = [
+    await makeArm("without summary", openSqliteArm(copies[0] as string, "NORMAL"), "sqlite"),
+    await makeArm("whole summary", openSqliteArm(copies[1] as string, "NORMAL"), "sqlite"),
+  ];
+  try {
+    await uninstallMediaUsageSummary((arms[0] as Arm).db);
+    log("SQLite: writes (synchronous NORMAL)");
+    section.writes = await writes(arms, options);
+    section.bulk = await bulk([arms[0] as Arm, arms[1] as Arm], "sqlite", options);
+  } finally {
+    await closeAll(arms);
+  }
+  return section;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   mkdirSync(RESULTS, { recursive: true, mode: 0o755 });
@@ -404,7 +548,7 @@ async function main(): Promise<void> {
     options: { ...options, server: undefined },
   };
   const scales: Record<string, unknown> = {};
-  for (const scale of options.scales) {
+  for (const scale of options.writesOnly ? [] : options.scales) {
     const db = await copyOfDataset(
       options,
       scale,
@@ -412,14 +556,14 @@ async function main(): Promise<void> {
     );
     try {
       log(`${scale}: backfill (install) of the whole summary, then of the storage part alone`);
-      const filled = await backfill(db);
+      const filled = await backfill(db, "postgres");
       log(
         `  whole summary ${filled.wholeSummaryMs} ms, storage part ${filled.storagePartMs} ms; ${JSON.stringify(filled.sizes)}`,
       );
       log(
         `${scale}: reads, ${options.runs} runs (${options.scanRuns} of the scans), alternating, medians`,
       );
-      scales[scale] = { backfill: filled, reads: await reads(db, options) };
+      scales[scale] = { backfill: filled, reads: await reads(db, "postgres", options) };
     } finally {
       await db.destroy();
     }
@@ -454,19 +598,28 @@ async function main(): Promise<void> {
     await uninstallMediaUsageSummary(plain.db);
     await uninstallMediaUsageSummary(user.db);
     await installMediaUsageSummary(user.db);
-    await dropStoragePart(user.db);
+    await dropStoragePart(user.db, "postgres");
     await uninstallMediaUsageSummary(whole.db);
     await installMediaUsageSummary(whole.db);
     for (const arm of arms) await arm.db.raw("VACUUM ANALYZE");
     log(`${scale}: writes (synchronous_commit=off: the CPU a write costs, not the disk's flush)`);
     report.writes = { scale, sections: await writes(arms, options) };
-    report.bulk = { scale, results: await bulk([plain, whole], options) };
+    report.bulk = { scale, results: await bulk([plain, whole], "postgres", options) };
+    log(`${scale}: concurrent uploads at REPEATABLE READ, one content type and month`);
+    report.concurrent = await concurrentUploads(
+      [
+        ["without summary", withDatabase(options.server, names[0] as string)],
+        ["whole summary", withDatabase(options.server, names[2] as string)],
+      ],
+      options,
+    );
     const check = await verifyStorageSummary(whole.db);
     if (check.driftedRows > 0 || check.missing.length > 0) throw new Error("the summary drifted");
     log("  verified: the summary still matches the media tables");
   } finally {
     await closeAll(arms);
   }
+  if (options.sqlite !== undefined) report.sqlite = await sqliteSection(options.sqlite, options);
   const file = join(RESULTS, `summary-storage-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(report, null, 2));
   log(`Written to ${file}`);
