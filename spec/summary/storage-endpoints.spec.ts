@@ -225,3 +225,38 @@ describe.each(DATABASE_KINDS)("the storage endpoints and the summary on %s", (ki
     await expectSummaryMatchesScan(knex, kind);
   });
 });
+
+describe("the summary commands and the storage part (on PostgreSQL)", () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase("postgres");
+    await insertStorageDataset(database.knex, randomStorageDataset({ seed: 5, now: Date.now() }));
+  });
+  afterEach(() => database.close());
+
+  test("verify tells to add the storage part to an earlier summary, install adds it, uninstall removes both", async () => {
+    await installOlderSummary(database.knex, "postgres");
+    const location = database.url ?? "";
+    const verify = runCliToEnd(["summary", "verify", "--database", location]);
+    expect(verify).toMatchObject({ status: 0, stderr: "" });
+    expect(verify.stdout).toBe(
+      "The per-user media summary matches local_media_repository.\n" +
+        "The summary holds no storage figures (an earlier version installed it): run `summary install` to add them.\n",
+    );
+
+    const install = runCliToEnd(["summary", "install", "--database", location]);
+    expect(install).toMatchObject({ status: 0, stderr: "" });
+    expect(install.stdout).toMatch(
+      /^Added the storage figures \(overview, remote origins\) to the per-user media summary on .* \(\d+\.\d s\)\. Triggers keep them exact from now on\.\n$/,
+    );
+    expect(runCliToEnd(["summary", "verify", "--database", location]).stdout).toBe(
+      "The per-user media summary matches local_media_repository.\n" +
+        "The storage figures match the media tables.\n",
+    );
+
+    const uninstall = runCliToEnd(["summary", "uninstall", "--database", location]);
+    expect(uninstall).toMatchObject({ status: 0, stderr: "" });
+    expect(uninstall.stdout).toMatch(/sas_media_overview.*sas_user_media_usage/);
+    expect(await detectStorageSummary(database.knex)).toBe(false);
+  });
+});
