@@ -19,12 +19,10 @@ import type { Knex } from "knex";
 import { openPostgres, openSqlite, withDatabase } from "../fixtures";
 import type { Dialect } from "../lib/dialect";
 import { installMediaUsageSummary, uninstallMediaUsageSummary, verifyStorageSummary } from "../lib";
-import { knexRunner } from "../lib/sql";
 import { readRemoteOrigins, type RemoteOriginsFilter } from "../lib/storage/remote-origins";
 import { readStorageOverview } from "../lib/storage/storage-overview";
 import { summaryMediaFigures, summaryRemoteOrigins } from "../lib/storage/storage-summary";
-import { inspectPostgresStorage, postgresStorageDrops } from "../lib/summary/storage-postgres";
-import { inspectSqliteStorage, sqliteStorageDrops } from "../lib/summary/storage-sqlite";
+import { dropStoragePart } from "../lib/summary/storage-part";
 import { listenRouter } from "./bench-router";
 import {
   armResults,
@@ -129,16 +127,6 @@ async function copyOfDataset(options: Options, scale: StorageScale, name: string
   const db = openPostgres(withDatabase(options.server, name), { min: 0, max: 4 });
   await ensureStorageDataset(db, scale, options.seed, log);
   return db;
-}
-
-/** Drops the storage part of an installed summary, leaving a summary as 0.2 installed it. */
-async function dropStoragePart(db: Knex, dialect: Dialect): Promise<void> {
-  const run = knexRunner(db, dialect);
-  const statements =
-    dialect === "postgres"
-      ? postgresStorageDrops("public", await inspectPostgresStorage(run, "public"))
-      : sqliteStorageDrops(await inspectSqliteStorage(run));
-  for (const statement of statements) await db.raw(statement);
 }
 
 interface Backfill {
