@@ -23,6 +23,7 @@ import { readRemoteOrigins, type RemoteOriginsFilter } from "../lib/storage/remo
 import { readStorageOverview } from "../lib/storage/storage-overview";
 import { summaryMediaFigures, summaryRemoteOrigins } from "../lib/storage/storage-summary";
 import { dropStoragePart } from "../lib/summary/storage-part";
+import { SLOTS } from "../lib/summary/storage-targets";
 import { listenRouter } from "./bench-router";
 import {
   armResults,
@@ -413,6 +414,22 @@ async function bulk(arms: [Arm, Arm], dialect: Dialect, options: Options): Promi
   });
 }
 
+/**
+ * Rewrites the storage part's trigger functions to write every group to slot 0: what the
+ * slots (lib/summary/storage-targets.ts) spare concurrent writers, measured against it.
+ */
+async function withoutSlots(db: Knex): Promise<void> {
+  const { rows } = await db.raw<{ rows: Array<{ name: string; source: string }> }>(
+    "SELECT proname AS name, prosrc AS source FROM pg_proc WHERE proname LIKE 'sas_storage_%'",
+  );
+  for (const { name, source } of rows) {
+    const oneSlot = source.replaceAll(`pg_backend_pid() % ${SLOTS}`, "0");
+    await db.raw(
+      `CREATE OR REPLACE FUNCTION public.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$${oneSlot}$sas$`,
+    );
+  }
+}
+
 interface ConcurrentResult {
   arm: string;
   writers: number;
@@ -594,10 +611,14 @@ async function main(): Promise<void> {
     report.writes = { scale, sections: await writes(arms, options) };
     report.bulk = { scale, results: await bulk([plain, whole], "postgres", options) };
     log(`${scale}: concurrent uploads at REPEATABLE READ, one content type and month`);
+    // The third arm: the whole summary with each group on one row, as it would be without slots.
+    await installMediaUsageSummary(user.db);
+    await withoutSlots(user.db);
     report.concurrent = await concurrentUploads(
       [
         ["without summary", withDatabase(options.server, names[0] as string)],
         ["whole summary", withDatabase(options.server, names[2] as string)],
+        ["whole summary, no slots", withDatabase(options.server, names[1] as string)],
       ],
       options,
     );
