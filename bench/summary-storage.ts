@@ -519,6 +519,12 @@ async function sqliteSection(source: string, options: Options): Promise<Record<s
   for (const copy of copies) {
     if (!existsSync(copy)) copyFileSync(source, copy);
   }
+  // Synapse runs SQLite in WAL mode (the setting stays with the file).
+  for (const copy of copies) {
+    const db = openSqlite(copy);
+    await db.raw("PRAGMA journal_mode = WAL");
+    await db.destroy();
+  }
   const section: Record<string, unknown> = {};
   const db = openSqlite(copies[1] as string);
   try {
