@@ -24,9 +24,11 @@ export {
   largestMediaResponseSchema,
   storageReportSchema,
   detectMediaUsageSummary,
+  detectStorageSummary,
   installMediaUsageSummary,
   uninstallMediaUsageSummary,
   verifyMediaUsageSummary,
+  verifyStorageSummary,
   MEDIA_USAGE_SUMMARY_TABLE,
   MediaUsageSummaryError,
 } from "./index.js";

@@ -46,9 +46,11 @@ export type {
 } from "./storage-types";
 export {
   detectMediaUsageSummary,
+  detectStorageSummary,
   installMediaUsageSummary,
   uninstallMediaUsageSummary,
   verifyMediaUsageSummary,
+  verifyStorageSummary,
   MEDIA_USAGE_SUMMARY_TABLE,
   MediaUsageSummaryError,
   type MediaUsageDrift,
@@ -56,6 +58,8 @@ export {
   type MediaUsageSummaryInstallResult,
   type MediaUsageSummaryReport,
   type MediaUsageTotals,
+  type StorageDriftRow,
+  type StorageSummaryReport,
 } from "./summary/media-usage-summary";
 export type {
   AuthCheck,

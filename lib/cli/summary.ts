@@ -11,8 +11,11 @@ import {
   MediaUsageSummaryError,
   removeMediaUsageSummary,
   verifyMediaUsageSummary,
+  verifyStorageSummary,
+  type MediaUsageSummaryInstallResult,
   type MediaUsageSummaryReport,
   type MediaUsageTotals,
+  type StorageSummaryReport,
 } from "../summary/media-usage-summary";
 import {
   explainConnectionError,
@@ -93,27 +96,30 @@ async function perform(action: Action, db: Knex, target: DatabaseTarget): Promis
   switch (action) {
     case "install": {
       const started = Date.now();
-      const { users, media, upgradedTriggers } = await installMediaUsageSummary(db);
+      const result = await installMediaUsageSummary(db);
       const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-      write(
-        upgradedTriggers.length > 0
-          ? `Upgraded the per-user media summary on ${target.display}: replaced ${upgradedTriggers.join(", ")}; ` +
-              `kept its ${users} users, ${media} media (${took}).\n`
-          : `Installed the per-user media summary on ${target.display}: ${users} users, ${media} media ` +
-              `(${took}). Triggers keep it exact from now on.\n`,
-      );
+      write(describeInstall(result, target.display, took));
       return 0;
     }
     case "verify": {
       const report = await verifyMediaUsageSummary(db);
       if (!report.installed)
         throw new CliError(`no per-user media summary is installed on ${target.display}`);
-      write(describeReport(report));
+      const storage = await verifyStorageSummary(db);
+      write(describeReport(report) + describeStorageReport(storage));
       if (!report.triggersPresent)
         throw new CliError("the summary's triggers are missing: it is stale");
       if (report.driftedUsers > 0) {
         throw new CliError(
           `the summary differs from local_media_repository for ${report.driftedUsers} users`,
+        );
+      }
+      if (storage.installed && storage.missing.length > 0) {
+        throw new CliError("the summary's storage figures are missing parts: they are stale");
+      }
+      if (storage.driftedRows > 0) {
+        throw new CliError(
+          `the summary's storage figures differ from the media tables in ${storage.driftedRows} rows`,
         );
       }
       return 0;
@@ -128,6 +134,73 @@ async function perform(action: Action, db: Knex, target: DatabaseTarget): Promis
       return 0;
     }
   }
+}
+
+/** What install did, for a person: each part of the summary created, upgraded or kept. */
+function describeInstall(
+  result: MediaUsageSummaryInstallResult,
+  display: string,
+  took: string,
+): string {
+  const { users, media, upgradedTriggers } = result;
+  const lines: string[] = [];
+  if (result.userSummary === "upgraded") {
+    lines.push(
+      `Upgraded the per-user media summary on ${display}: replaced ${upgradedTriggers.join(", ")}; ` +
+        `kept its ${users} users, ${media} media (${took}).`,
+    );
+  } else if (result.userSummary === "installed") {
+    lines.push(
+      `Installed the per-user media summary on ${display}: ${users} users, ${media} media ` +
+        `(${took}). Triggers keep it exact from now on.`,
+    );
+  } else {
+    lines.push(
+      `Added the storage figures (overview, remote origins) to the per-user media summary on ${display} (${took}). ` +
+        "Triggers keep them exact from now on.",
+    );
+  }
+  if (result.userSummary !== "kept") {
+    lines.push(
+      result.storageSummary === "installed"
+        ? "It holds the storage endpoints' figures (overview, remote origins) too."
+        : "It holds no storage figures: a media table they follow (thumbnails, remote media cache) is missing.",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const STORAGE_REBUILD = "Rebuild the summary with `summary uninstall`, then `summary install`.";
+
+/** The storage part's verification, for a person: what is missing, and rows that drifted. */
+function describeStorageReport(report: StorageSummaryReport): string {
+  if (!report.available) return "";
+  if (!report.installed) {
+    return (
+      "The summary holds no storage figures (an earlier version installed it): " +
+      "run `summary install` to add them.\n"
+    );
+  }
+  const lines: string[] = [];
+  if (report.missing.length > 0) {
+    lines.push(
+      `Missing or disabled parts of the storage figures: ${report.missing.join(", ")}.`,
+      "Without them the storage figures no longer follow the media tables, and the router will not use them.",
+    );
+  }
+  if (report.driftedRows === 0) {
+    lines.push("The storage figures match the media tables.");
+  } else {
+    lines.push(`The storage figures differ from the media tables in ${report.driftedRows} rows:`);
+    for (const entry of report.drift) {
+      const label = entry.side === "expected" ? "should be" : "is      ";
+      lines.push(`  ${entry.table} ${label} ${JSON.stringify(entry.row)}`);
+    }
+    const unlisted = report.driftedRows - report.drift.length;
+    if (unlisted > 0) lines.push(`  ... and ${unlisted} more`);
+  }
+  if (report.missing.length > 0 || report.driftedRows > 0) lines.push(STORAGE_REBUILD);
+  return `${lines.join("\n")}\n`;
 }
 
 const totals = (value: MediaUsageTotals | null): string =>

@@ -2,7 +2,14 @@
 
 import { detectDialect } from "../dialect";
 import { storageOverviewResponseSchema } from "../storage-responses";
-import { readStorageOverview, type DatabaseHandle } from "../storage/storage-overview";
+import {
+  readStorageOverview,
+  scanMediaFigures,
+  type DatabaseHandle,
+  type MediaFiguresReader,
+} from "../storage/storage-overview";
+import { summaryMediaFigures } from "../storage/storage-summary";
+import { createStorageSummarySource } from "../storage/storage-summary-store";
 import type { StorageOverview } from "../storage-types";
 import type { Endpoint } from "./endpoint";
 import { EXTENSION_PREFIX } from "./namespace";
@@ -28,6 +35,14 @@ export const storageOverviewEndpoint: Endpoint = {
     // The state database counts apart only when it is one.
     const stateDialect = detectDialect(options.stateKnex);
     const splitState = options.stateKnex !== options.knex && stateDialect !== undefined;
+    // The media figures come from the opt-in summary when it is installed: the same figures.
+    const summary = createStorageSummarySource();
+    const mediaFigures: MediaFiguresReader = (trx, dialect, breakdown, signal) =>
+      summary.read(
+        trx,
+        () => summaryMediaFigures(trx, dialect, breakdown),
+        () => scanMediaFigures(trx, dialect, breakdown, signal),
+      );
     return async (_query, { signal, scope }): Promise<StorageOverview> => {
       // Each database read in the request's own transaction on it (one snapshot, cancellable).
       const main: DatabaseHandle = {
@@ -38,7 +53,7 @@ export const storageOverviewEndpoint: Endpoint = {
         splitState && stateDialect !== undefined
           ? { db: await scope.transaction(options.stateKnex), dialect: stateDialect }
           : undefined;
-      return readStorageOverview(main, { ...(state ? { state } : {}), signal });
+      return readStorageOverview(main, { ...(state ? { state } : {}), signal, mediaFigures });
     };
   },
 };

@@ -25,16 +25,6 @@ export interface RemoteOriginsPage {
 
 type Count = number | string | null;
 
-interface OriginRow {
-  total: Count;
-  origin: string | null;
-  media_count: Count;
-  media_length: Count;
-  thumbnail_length: Count;
-  first_fetched_ts: Count;
-  last_fetched_ts: Count;
-}
-
 interface DialectSql {
   /** Text compared by bytes and folded by ASCII only, whatever the database's collation. */
   byteOrder: string;
@@ -113,6 +103,22 @@ export async function readRemoteOrigins(
       ORDER BY ${orderBy("page", filter, collate)}`,
     bindings,
   );
+  return pageOf(rows);
+}
+
+/** One row per origin of the page, each bringing the total: a page past the end brings one with no origin. */
+export interface OriginRow {
+  total: Count;
+  origin: string | null;
+  media_count: Count;
+  media_length: Count;
+  thumbnail_length: Count;
+  first_fetched_ts: Count;
+  last_fetched_ts: Count;
+}
+
+/** The page the rows of a page statement make. */
+export function pageOf(rows: readonly OriginRow[]): RemoteOriginsPage {
   const total = rows.length > 0 ? toInteger(rows[0]?.total) : 0;
   const origins: RemoteOriginUsage[] = [];
   for (const row of rows) {
@@ -130,7 +136,8 @@ export async function readRemoteOrigins(
   return { origins, total };
 }
 
-function orderBy(alias: string, filter: RemoteOriginsFilter, collate: string): string {
+/** The ORDER BY of a page of `alias`: the sort column, ties broken by origin the same way. */
+export function orderBy(alias: string, filter: RemoteOriginsFilter, collate: string): string {
   const direction = filter.direction === "b" ? "DESC" : "ASC";
   const byOrigin = `${alias}.origin${collate} ${direction}`;
   return filter.orderBy === "origin"

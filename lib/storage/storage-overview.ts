@@ -5,6 +5,7 @@
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
 import type {
+  CountAndBytes,
   DatabaseUsage,
   FigureAccuracy,
   LocalMediaUsage,
@@ -17,6 +18,7 @@ import {
   countRemoteOrigins,
   readMediaBreakdown,
   readThumbnailTotals,
+  type MediaBreakdown,
   type MediaBreakdownOptions,
 } from "./media-usage";
 import { inSnapshot } from "./users-media";
@@ -37,7 +39,38 @@ export interface StorageOverviewOptions {
   now?: number;
   /** Stops between statements once aborted (the client left). */
   signal?: AbortSignal;
+  /** Reads the media figures inside the overview's snapshot. Default: scanMediaFigures. */
+  mediaFigures?: MediaFiguresReader;
 }
+
+/** The media figures of the overview, before they are put in its shape. */
+export interface MediaFigures {
+  local: MediaBreakdown;
+  localThumbnails: CountAndBytes;
+  remote: MediaBreakdown;
+  remoteThumbnails: CountAndBytes;
+  origins: number;
+}
+
+export type MediaFiguresReader = (
+  trx: Knex,
+  dialect: Dialect,
+  breakdown: MediaBreakdownOptions,
+  signal?: AbortSignal,
+) => Promise<MediaFigures>;
+
+/** The media figures read from the media tables themselves, each table read once. */
+export const scanMediaFigures: MediaFiguresReader = async (trx, dialect, breakdown, signal) => {
+  const local = await readMediaBreakdown(trx, dialect, "local", breakdown);
+  signal?.throwIfAborted();
+  const localThumbnails = await readThumbnailTotals(trx, dialect, "local");
+  signal?.throwIfAborted();
+  const remote = await readMediaBreakdown(trx, dialect, "remote", breakdown);
+  signal?.throwIfAborted();
+  const remoteThumbnails = await readThumbnailTotals(trx, dialect, "remote");
+  const origins = await countRemoteOrigins(trx, dialect);
+  return { local, localThumbnails, remote, remoteThumbnails, origins };
+};
 
 /** Reads the whole overview; see StorageOverview for what each figure means. */
 export async function readStorageOverview(
@@ -50,26 +83,20 @@ export async function readStorageOverview(
     contentTypes: OVERVIEW_LIMITS.contentTypes,
   };
   const { signal } = options;
+  const read = options.mediaFigures ?? scanMediaFigures;
   const media = await inSnapshot(main.db, main.dialect, async (trx) => {
-    const local = await readMediaBreakdown(trx, main.dialect, "local", breakdown);
-    signal?.throwIfAborted();
-    const localThumbnails = await readThumbnailTotals(trx, main.dialect, "local");
-    signal?.throwIfAborted();
-    const remote = await readMediaBreakdown(trx, main.dialect, "remote", breakdown);
-    signal?.throwIfAborted();
-    const remoteThumbnails = await readThumbnailTotals(trx, main.dialect, "remote");
-    const origins = await countRemoteOrigins(trx, main.dialect);
-    const { url_cache: urlCache, ...localFigures } = local;
-    const { url_cache: _none, ...remoteFigures } = remote;
+    const figures = await read(trx, main.dialect, breakdown, signal);
+    const { url_cache: urlCache, ...localFigures } = figures.local;
+    const { url_cache: _none, ...remoteFigures } = figures.remote;
     const localMedia: LocalMediaUsage = {
       ...localFigures,
-      thumbnails: localThumbnails,
+      thumbnails: figures.localThumbnails,
       url_cache: urlCache ?? { count: 0, bytes: 0 },
     };
     const remoteMedia: RemoteMediaUsage = {
       ...remoteFigures,
-      thumbnails: remoteThumbnails,
-      origins,
+      thumbnails: figures.remoteThumbnails,
+      origins: figures.origins,
     };
     return { localMedia, remoteMedia };
   });

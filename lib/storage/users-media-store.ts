@@ -113,7 +113,7 @@ export async function pageFromMedia(
  * it. A failure is not kept: the next call tries again. `refresh(db)` works it out anew at
  * once, whatever is under way.
  */
-function cachedFor<T>(
+export function cachedFor<T>(
   maxAgeMs: number,
   compute: (db: Knex) => Promise<T>,
 ): { get(db: Knex): Promise<T>; refresh(db: Knex): Promise<T> } {

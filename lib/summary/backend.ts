@@ -3,6 +3,7 @@
 
 import type { Knex } from "knex";
 import type { SqlRunner } from "../sql";
+import { isAbsent, isComplete, type StorageSummaryState } from "./storage-state";
 
 export interface SummaryState {
   /** local_media_repository exists. */
@@ -19,6 +20,8 @@ export interface SummaryState {
   objects: string[];
   /** The summary and media tables as a statement must name them (schema-qualified on PostgreSQL). */
   names: { summary: string; media: string };
+  /** The storage part: the overview's and the remote origins' aggregates. */
+  storage: StorageSummaryState;
 }
 
 export interface InstallCounts {
@@ -31,6 +34,48 @@ export interface InstallCounts {
 export interface InstallOutcome extends InstallCounts {
   /** The triggers of an earlier version install replaced, the rows kept; empty for a new install. */
   upgradedTriggers: string[];
+  /** The per-user part: created, its triggers upgraded, or found whole and current. */
+  userSummary: "installed" | "upgraded" | "kept";
+  /**
+   * The storage part (the overview's and remote origins' aggregates): created, found whole, or
+   * not installable because a media table it follows does not exist.
+   */
+  storageSummary: "installed" | "kept" | "unavailable";
+}
+
+export type UserPlan = InstallOutcome["userSummary"] | "refuse";
+export type StoragePlan = InstallOutcome["storageSummary"] | "refuse";
+
+/**
+ * What install does to each part: creates one that is absent, upgrades (where `upgradable`)
+ * or keeps one that is whole, and refuses a part that is only partly there (it is stale: only
+ * uninstall then install rebuilds it). It also refuses when there is nothing to do.
+ */
+export function planInstall(
+  state: SummaryState,
+  upgradable: boolean,
+): { user: UserPlan; storage: StoragePlan } {
+  const user: UserPlan =
+    state.objects.length === 0
+      ? "installed"
+      : upgradable
+        ? "upgraded"
+        : state.table && state.missingTriggers.length === 0
+          ? "kept"
+          : "refuse";
+  const storage: StoragePlan = !state.storage.sourcesPresent
+    ? isAbsent(state.storage)
+      ? "unavailable"
+      : "refuse"
+    : isAbsent(state.storage)
+      ? "installed"
+      : isComplete(state.storage)
+        ? "kept"
+        : "refuse";
+  if (user === "refuse" || storage === "refuse" || (user === "kept" && storage !== "installed")) {
+    return { user: "refuse", storage: "refuse" };
+  }
+  return { user, storage };
 }
 
 export interface SummaryBackend {

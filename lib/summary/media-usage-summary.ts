@@ -11,10 +11,13 @@ import { MediaUsageSummaryError, noMediaTable } from "./errors";
 import { postgresSummary } from "./postgres-summary";
 import { knexRunner } from "../sql";
 import { sqliteSummary } from "./sqlite-summary";
+import { isComplete } from "./storage-state";
+import { findStorageDrift, type StorageDriftRow } from "./storage-drift";
 
 export { MEDIA_USAGE_SUMMARY_TABLE } from "./names";
 export { MediaUsageSummaryError, type MediaUsageSummaryFailure } from "./errors";
 export type { MediaUsageDrift, MediaUsageTotals } from "./drift";
+export type { StorageDriftRow } from "./storage-drift";
 
 export type MediaUsageSummaryInstallResult = InstallOutcome;
 
@@ -119,4 +122,47 @@ export async function removeMediaUsageSummary(db: Knex): Promise<string[]> {
 export async function detectMediaUsageSummary(db: Knex): Promise<boolean> {
   const state = await backendFor(db).backend.inspect(db);
   return state.table && state.readable && state.missingTriggers.length === 0;
+}
+
+export interface StorageSummaryReport {
+  /** Every media table the storage part follows exists (without them it cannot be installed). */
+  available: boolean;
+  /** Its tables exist. */
+  installed: boolean;
+  /** Its tables, index and triggers that are missing (or disabled): it is stale. */
+  missing: string[];
+  /** Rows of its tables that differ from the media tables, at most VERIFY_DRIFT_LIMIT. */
+  drift: StorageDriftRow[];
+  /** How many rows differ in all. */
+  driftedRows: number;
+}
+
+/**
+ * Compares the storage part of the summary (the overview's and remote origins' aggregates)
+ * with fresh aggregates of the four media tables, and says what of it is missing. Reads only.
+ */
+export async function verifyStorageSummary(db: Knex): Promise<StorageSummaryReport> {
+  const { backend, dialect } = backendFor(db);
+  const state = await backend.inspect(db);
+  if (!state.mediaTable) throw noMediaTable();
+  const storage = state.storage;
+  const report = {
+    available: storage.sourcesPresent,
+    installed: storage.tables,
+    missing: [...storage.missing, ...storage.missingTriggers],
+  };
+  if (!storage.tables) return { ...report, drift: [], driftedRows: 0 };
+  return {
+    ...report,
+    ...(await findStorageDrift(knexRunner(db, dialect), storage.prefix, VERIFY_DRIFT_LIMIT)),
+  };
+}
+
+/**
+ * Whether the storage endpoints may read the summary's storage part: its tables, index and
+ * every trigger exist (and are enabled), and this session may read them. Catalogue only.
+ */
+export async function detectStorageSummary(db: Knex): Promise<boolean> {
+  const state = await backendFor(db).backend.inspect(db);
+  return state.storage.readable && isComplete(state.storage);
 }

@@ -7,10 +7,19 @@ import type { Knex } from "knex";
 import { describeError } from "../logger";
 import {
   countSummary,
+  planInstall,
   type InstallOutcome,
   type SummaryBackend,
   type SummaryState,
 } from "./backend";
+import { STORAGE_SOURCE_TABLES } from "./storage-names";
+import {
+  inspectPostgresStorage,
+  postgresStorageDrops,
+  postgresStorageStatements,
+  sharePostgresStorage,
+} from "./storage-postgres";
+import type { StorageSummaryState } from "./storage-state";
 import { alreadyInstalled, MediaUsageSummaryError, noMediaTable } from "./errors";
 import {
   MEDIA_TABLE,
@@ -117,6 +126,7 @@ async function readState(
         outdatedTriggers: [],
         objects: [],
         names: { summary: MEDIA_USAGE_SUMMARY_TABLE, media: MEDIA_TABLE },
+        storage: NO_STORAGE,
       },
     };
   }
@@ -131,8 +141,27 @@ async function readState(
       // A function and its trigger share a name: list each name once.
       objects: [...new Set([...row.relations, ...row.triggers, ...row.functions])].sort(),
       names: qualifiedNames(row.schema),
+      storage: await inspectPostgresStorage(run, row.schema),
     },
   };
+}
+
+const NO_STORAGE: StorageSummaryState = {
+  prefix: "",
+  sourcesPresent: false,
+  objects: [],
+  tables: false,
+  readable: false,
+  missing: [],
+  missingTriggers: [],
+  dropTriggers: [],
+};
+
+/** Takes `mode` on the storage part's media tables other than local_media_repository. */
+async function lockStorageTables(run: SqlRunner, schema: string, mode: string): Promise<void> {
+  for (const table of STORAGE_SOURCE_TABLES) {
+    if (table !== MEDIA_TABLE) await lockMediaTable(run, `${schema}.${table}`, mode);
+  }
 }
 
 /** The summary's triggers that call a function other than this version's. */
@@ -312,34 +341,56 @@ export const postgresSummary: SummaryBackend = {
         await lockMediaTable(run, media, upgrading ? "ACCESS EXCLUSIVE" : "SHARE ROW EXCLUSIVE");
         const { row, state } = await readState(run);
         if (row === undefined) throw noMediaTable();
-        if (isUpgradable(state)) {
+        const plan = planInstall(state, isUpgradable(state));
+        if (plan.user === "refuse" || plan.storage === "refuse") {
+          throw alreadyInstalled([...new Set([...state.objects, ...state.storage.objects])].sort());
+        }
+        // The other media tables too, in one order, before the storage part reads them.
+        if (plan.storage === "installed") {
+          await lockStorageTables(run, row.schema, "SHARE ROW EXCLUSIVE");
+        }
+        let upgradedTriggers: string[] = [];
+        if (plan.user === "upgraded") {
           if (!upgrading) await lockMediaTable(run, media, "ACCESS EXCLUSIVE");
-          const upgradedTriggers = await upgradeTriggers(run, row, state.outdatedTriggers);
+          upgradedTriggers = await upgradeTriggers(run, row, state.outdatedTriggers);
           await shareWithMediaTableRoles(run, row.schema, row);
-          return { ...(await countSummary(run, state.names.summary)), upgradedTriggers };
+        } else if (plan.user === "installed") {
+          for (const statement of creationStatements(row.schema)) {
+            await run.rows(statement);
+          }
+          await shareWithMediaTableRoles(run, row.schema, row);
         }
-        if (state.objects.length > 0) throw alreadyInstalled(state.objects);
-        for (const statement of creationStatements(row.schema)) {
-          await run.rows(statement);
+        if (plan.storage === "installed") {
+          for (const statement of postgresStorageStatements(row.schema)) {
+            await run.rows(statement);
+          }
+          await sharePostgresStorage(run, row.schema, { quoted: row.owner, owned: row.owned });
         }
-        await shareWithMediaTableRoles(run, row.schema, row);
-        return { ...(await countSummary(run, state.names.summary)), upgradedTriggers: [] };
+        return {
+          ...(await countSummary(run, state.names.summary)),
+          upgradedTriggers,
+          userSummary: plan.user,
+          storageSummary: plan.storage,
+        };
       }),
     );
   },
 
   async uninstall(db: Knex): Promise<string[]> {
     const before = await readState(knexRunner(db, "postgres"));
-    // Nothing there: do not lock Synapse's table for nothing.
-    if (before.state.objects.length === 0) return [];
+    // Nothing there: do not lock Synapse's tables for nothing.
+    if (before.state.objects.length === 0 && before.state.storage.objects.length === 0) return [];
     return explainPrivilegeErrors(
       "uninstall",
       db,
       inPostgresTransaction(db, async (run) => {
-        // DROP TRIGGER takes ACCESS EXCLUSIVE on the media table; taking it first, before
+        // DROP TRIGGER takes ACCESS EXCLUSIVE on the media tables; taking it first, before
         // touching the summary, keeps a writer's lock order (media table, then summary), and
         // makes a concurrent install or uninstall wait for this one.
         await lockMediaTable(run, before.state.names.media, "ACCESS EXCLUSIVE");
+        if (before.row !== undefined && before.state.storage.objects.length > 0) {
+          await lockStorageTables(run, before.row.schema, "ACCESS EXCLUSIVE");
+        }
         const { row, state } = await readState(run);
         if (row === undefined) return [];
         for (const name of row.triggers) {
@@ -355,6 +406,10 @@ export const postgresSummary: SummaryBackend = {
           await run.rows(`DROP TABLE ${state.names.summary}`);
           dropped.push(...row.relations);
         }
+        for (const statement of postgresStorageDrops(row.schema, state.storage)) {
+          await run.rows(statement);
+        }
+        dropped.push(...state.storage.objects);
         return [...new Set(dropped)].sort();
       }),
     );

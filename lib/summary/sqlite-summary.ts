@@ -5,6 +5,7 @@
 import type { Knex } from "knex";
 import {
   countSummary,
+  planInstall,
   type InstallOutcome,
   type SummaryBackend,
   type SummaryState,
@@ -18,6 +19,11 @@ import {
 } from "./names";
 import { alreadyInstalled, noMediaTable } from "./errors";
 import { inSqliteImmediateTransaction, knexRunner, type SqlRunner } from "../sql";
+import {
+  inspectSqliteStorage,
+  sqliteStorageDrops,
+  sqliteStorageStatements,
+} from "./storage-sqlite";
 
 const OBJECTS = [MEDIA_USAGE_SUMMARY_TABLE, ...Object.values(SUMMARY_INDEXES), ...SQLITE_TRIGGERS];
 const NAMES = { summary: MEDIA_USAGE_SUMMARY_TABLE, media: MEDIA_TABLE };
@@ -54,6 +60,7 @@ async function readState(run: SqlRunner): Promise<SummaryState> {
       .map((row) => row.name)
       .sort(),
     names: NAMES,
+    storage: await inspectSqliteStorage(run),
   };
 }
 
@@ -133,26 +140,44 @@ export const sqliteSummary: SummaryBackend = {
     return inSqliteImmediateTransaction(db, async (run) => {
       const state = await readState(run);
       if (!state.mediaTable) throw noMediaTable();
-      if (state.objects.length > 0) throw alreadyInstalled(state.objects);
-      for (const statement of creationStatements()) {
+      // SQLite's triggers are the row-level ones every version installed: none to upgrade.
+      const plan = planInstall(state, false);
+      if (plan.user === "refuse" || plan.storage === "refuse") {
+        throw alreadyInstalled([...new Set([...state.objects, ...state.storage.objects])].sort());
+      }
+      const statements = [
+        ...(plan.user === "installed" ? creationStatements() : []),
+        ...(plan.storage === "installed" ? sqliteStorageStatements() : []),
+      ];
+      for (const statement of statements) {
         await run.rows(statement);
       }
-      return { ...(await countSummary(run, MEDIA_USAGE_SUMMARY_TABLE)), upgradedTriggers: [] };
+      return {
+        ...(await countSummary(run, MEDIA_USAGE_SUMMARY_TABLE)),
+        upgradedTriggers: [],
+        userSummary: plan.user,
+        storageSummary: plan.storage,
+      };
     });
   },
 
   async uninstall(db: Knex): Promise<string[]> {
-    if ((await readState(knexRunner(db, "sqlite"))).objects.length === 0) return [];
+    const before = await readState(knexRunner(db, "sqlite"));
+    if (before.objects.length === 0 && before.storage.objects.length === 0) return [];
     return inSqliteImmediateTransaction(db, async (run) => {
       const state = await readState(run);
       const triggers = SQLITE_TRIGGERS.filter((name) => state.objects.includes(name));
       for (const name of triggers) {
         await run.rows(`DROP TRIGGER ${name}`);
       }
-      if (!state.table) return triggers;
       // The table takes its indexes with it.
-      await run.rows(`DROP TABLE ${MEDIA_USAGE_SUMMARY_TABLE}`);
-      return state.objects;
+      if (state.table) await run.rows(`DROP TABLE ${MEDIA_USAGE_SUMMARY_TABLE}`);
+      for (const statement of sqliteStorageDrops(state.storage)) {
+        await run.rows(statement);
+      }
+      return [
+        ...new Set([...(state.table ? state.objects : triggers), ...state.storage.objects]),
+      ].sort();
     });
   },
 };

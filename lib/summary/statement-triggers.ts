@@ -7,6 +7,13 @@
 // lookup of the row steps over every earlier version, all still in the indexes and none
 // reclaimable before the transaction ends (quadratic: issue 11, item 8).
 
+import {
+  aggregateOf,
+  columnsOf as targetColumns,
+  measuresOf,
+  type StorageTarget,
+} from "./storage-targets";
+
 /** A summary of a source table, described for generating its triggers. */
 export interface SummarisedTable {
   /** The source table, as statements must name it (schema-qualified). */
@@ -154,15 +161,157 @@ END`,
 export function statementTriggers(table: SummarisedTable): TriggerDefinition[] {
   return (Object.keys(EVENTS) as TriggerEvent[]).map((event) => {
     const { on, referencing, body } = EVENTS[event];
-    const name = table.triggers[event];
-    const source = `\n${body(table)}\n`;
-    return {
-      event,
-      name,
-      source,
-      createFunction: (replace) =>
-        `CREATE ${replace ? "OR REPLACE " : ""}FUNCTION ${table.schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$${source}$sas$`,
-      createTrigger: `CREATE TRIGGER ${name} AFTER ${on} ON ${table.source}${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${table.schema}.${name}()`,
-    };
+    return defineTrigger(table.schema, table.source, table.triggers[event], event, {
+      on,
+      referencing,
+      body: body(table),
+    });
+  });
+}
+
+/** A statement-level trigger on `source` and the function of its name, in `schema`. */
+function defineTrigger(
+  schema: string,
+  source: string,
+  name: string,
+  event: TriggerEvent,
+  form: { on: string; referencing: string; body: string },
+): TriggerDefinition {
+  const text = `\n${form.body}\n`;
+  return {
+    event,
+    name,
+    source: text,
+    createFunction: (replace) =>
+      `CREATE ${replace ? "OR REPLACE " : ""}FUNCTION ${schema}.${name}() RETURNS trigger LANGUAGE plpgsql AS $sas$${text}$sas$`,
+    createTrigger: `CREATE TRIGGER ${name} AFTER ${form.on} ON ${source}${form.referencing} FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.${name}()`,
+  };
+}
+
+/**
+ * A source table feeding several summaries, each keyed by expressions over its rows (see
+ * storage-targets.ts): one function per event writes them all, in the order given.
+ */
+export interface MultiSummarySource {
+  /** The source table, schema-qualified. */
+  source: string;
+  /** The schema of the summaries and of the trigger functions (quoted). */
+  schema: string;
+  targets: readonly StorageTarget[];
+  /** Every column the targets read: an UPDATE that changes none of them changes no summary. */
+  columns: readonly string[];
+  triggers: Readonly<Record<TriggerEvent, string>>;
+}
+
+/** The net change of an UPDATE to `target`, per key, leaving out keys it did not change. */
+function netChangeOfTarget(target: StorageTarget): string {
+  const keys = target.keys.map((key) => key.column);
+  const values = target.sums.map((sum) => sum.column);
+  const signed = (sign: "" | "-", rows: string) =>
+    `SELECT ${[
+      ...target.keys.map((key) => `${key.value("r.")} AS ${key.column}`),
+      `${sign}1 AS ${target.count}`,
+      ...target.sums.map(({ column, value }) => `${sign}COALESCE(${value("r.")}, 0) AS ${column}`),
+    ].join(", ")} FROM ${rows} AS r WHERE ${target.where("r.")}`;
+  const measures = [target.count, ...values];
+  return `SELECT ${[...keys, ...measures.map((column) => `SUM(${column}) AS ${column}`)].join(", ")}
+    FROM (${signed("", "new_rows")}
+          UNION ALL
+          ${signed("-", "old_rows")}) AS changed
+   GROUP BY ${keys.join(", ")}
+  HAVING ${measures.map((column) => `SUM(${column}) <> 0`).join(" OR ")}`;
+}
+
+/**
+ * The statements of one target for a statement that adds rows, removes them, or both: an
+ * upsert of each key's net change, taking the summary rows' locks in key order (text in byte
+ * order) whatever the order of the statement's rows, so that statements on the same keys
+ * queue rather than deadlock; then the rows it brought back to all zeros are deleted, under
+ * the locks it holds. `index` names its variables apart from the other targets'.
+ */
+function applyTargetChange(
+  schema: string,
+  target: StorageTarget,
+  index: number,
+  added: boolean,
+  removed: boolean,
+): { declare: string[]; body: string } {
+  const table = `${schema}.${target.table}`;
+  const measures = measuresOf(target);
+  const change = !removed
+    ? aggregateOf(target, "new_rows")
+    : !added
+      ? aggregateOf(target, "old_rows", "-")
+      : netChangeOfTarget(target);
+  const order = target.keys
+    .map((key) => (key.type === "TEXT" ? `${key.column} COLLATE "C"` : key.column))
+    .join(", ");
+  const keys = target.keys.map((key) => key.column);
+  const upsert = `INSERT INTO ${table} AS summary (${targetColumns(target).join(", ")})
+  SELECT * FROM (${change}) AS change
+   ORDER BY ${order}
+  ON CONFLICT (${keys.join(", ")}) DO UPDATE
+     SET ${measures.map((column) => `${column} = summary.${column} + EXCLUDED.${column}`).join(",\n         ")}`;
+  if (!removed) return { declare: [], body: `  ${upsert};` };
+  const variables = target.keys.map((key, position) => ({
+    name: `emptied_${index}_${position}`,
+    type: `${key.type}[]`,
+    column: key.column,
+  }));
+  const first = variables[0]?.name ?? "";
+  return {
+    declare: variables.map((variable) => `  ${variable.name} ${variable.type};`),
+    body: `  WITH applied AS (
+  ${upsert}
+  RETURNING ${[...keys, ...measures].map((column) => `summary.${column}`).join(", ")}
+  )
+  SELECT ${variables.map((variable) => `array_agg(${variable.column})`).join(", ")}
+    INTO ${variables.map((variable) => variable.name).join(", ")}
+    FROM applied WHERE ${measures.map((column) => `${column} = 0`).join(" AND ")};
+  IF ${first} IS NOT NULL THEN
+    DELETE FROM ${table}
+     WHERE (${keys.join(", ")}) IN (SELECT * FROM unnest(${variables.map((variable) => variable.name).join(", ")}));
+  END IF;`,
+  };
+}
+
+function multiSummaryBody(source: MultiSummarySource, event: TriggerEvent): string {
+  if (event === "truncate") {
+    return `BEGIN
+${source.targets.map((target) => `  ${target.empty.replace(target.table, `${source.schema}.${target.table}`)};`).join("\n")}
+  RETURN NULL;
+END`;
+  }
+  const added = event !== "delete";
+  const removed = event !== "insert";
+  const parts = source.targets.map((target, index) =>
+    applyTargetChange(source.schema, target, index, added, removed),
+  );
+  const declare = parts.flatMap((part) => part.declare);
+  // Most UPDATEs (Synapse's access times) change none of the columns read: the new rows then
+  // equal the old ones as a multiset, which one query tells, cheaper than every net change.
+  const columns = source.columns.join(", ");
+  const unchanged =
+    event === "update"
+      ? `  IF NOT EXISTS (SELECT ${columns} FROM new_rows EXCEPT ALL SELECT ${columns} FROM old_rows) THEN
+    RETURN NULL;
+  END IF;
+`
+      : "";
+  return `${declare.length > 0 ? `DECLARE\n${declare.join("\n")}\n` : ""}BEGIN
+${unchanged}${parts.map((part) => part.body).join("\n")}
+  RETURN NULL;
+END`;
+}
+
+/** The four triggers (and their functions) of a source feeding several summaries. */
+export function multiSummaryTriggers(source: MultiSummarySource): TriggerDefinition[] {
+  return (Object.keys(EVENTS) as TriggerEvent[]).map((event) => {
+    const { on, referencing } = EVENTS[event];
+    return defineTrigger(source.schema, source.source, source.triggers[event], event, {
+      on,
+      referencing,
+      body: multiSummaryBody(source, event),
+    });
   });
 }

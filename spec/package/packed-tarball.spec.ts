@@ -60,6 +60,7 @@ const EXPORTS = [
   "consoleLogger",
   "createStatisticsRouter",
   "detectMediaUsageSummary",
+  "detectStorageSummary",
   "installMediaUsageSummary",
   "largestMediaQuerySchema",
   "largestMediaResponseSchema",
@@ -77,6 +78,7 @@ const EXPORTS = [
   "usersMediaQuerySchema",
   "usersMediaResponseSchema",
   "verifyMediaUsageSummary",
+  "verifyStorageSummary",
 ];
 
 const packedFiles = (): string[] => {

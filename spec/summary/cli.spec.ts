@@ -77,7 +77,9 @@ describe.each(["sqlite", "postgres"] as const)("summary commands on %s", (kind) 
     expect(clean).toMatchObject({
       status: 0,
       stderr: "",
-      stdout: "The per-user media summary matches local_media_repository.\n",
+      stdout:
+        "The per-user media summary matches local_media_repository.\n" +
+        "The storage figures match the media tables.\n",
     });
 
     const [victim] = expected;

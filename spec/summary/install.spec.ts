@@ -74,6 +74,8 @@ describe.each(DATABASE_KINDS)("the per-user media summary on %s", (kind) => {
         users: expected.length,
         media: expected.reduce((sum, row) => sum + row.media_count, 0),
         upgradedTriggers: [],
+        userSummary: "installed",
+        storageSummary: "installed",
       });
       expect(await verifyMediaUsageSummary(knex)).toEqual({
         installed: true,
@@ -91,6 +93,8 @@ describe.each(DATABASE_KINDS)("the per-user media summary on %s", (kind) => {
         users: 0,
         media: 0,
         upgradedTriggers: [],
+        userSummary: "installed",
+        storageSummary: "installed",
       });
       expect(await summaryRows(knex)).toEqual([]);
       expect(await detectMediaUsageSummary(knex)).toBe(true);

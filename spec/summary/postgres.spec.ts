@@ -4,15 +4,17 @@
 
 import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
-import { insertMedia, openPostgres } from "../../fixtures";
+import { insertMedia, insertRemoteMedia, openPostgres } from "../../fixtures";
 import {
   detectMediaUsageSummary,
+  detectStorageSummary,
   installMediaUsageSummary,
   MEDIA_USAGE_SUMMARY_TABLE,
   uninstallMediaUsageSummary,
   verifyMediaUsageSummary,
 } from "../../lib";
 import { SUMMARY_INDEXES, SUMMARY_TRIGGERS } from "../../lib/summary/names";
+import { STORAGE_SOURCE_TABLES } from "../../lib/summary/storage-names";
 import { SUMMARY_STORAGE_PARAMETERS } from "../../lib/summary/postgres-summary";
 import { openTestDatabase, useTestDatabase, type TestDatabase } from "../helpers/databases";
 import { summaryRowOf } from "../helpers/media-usage";
@@ -115,7 +117,13 @@ describe("the summary on PostgreSQL", () => {
 
     await writer.commit();
 
-    expect(await install).toEqual({ users: 1, media: 2, upgradedTriggers: [] });
+    expect(await install).toEqual({
+      users: 1,
+      media: 2,
+      upgradedTriggers: [],
+      userSummary: "installed",
+      storageSummary: "installed",
+    });
     expect(await summaryRowOf(knex, "@late:test")).toEqual({
       user_id: "@late:test",
       media_count: 2,
@@ -175,11 +183,11 @@ describe("the summary and PostgreSQL roles", () => {
       await knex.raw(`GRANT USAGE ON SCHEMA public TO ${role}`);
     }
     // Synapse's role owns its tables; another role may write media, a third only reads.
-    await knex.raw(`ALTER TABLE local_media_repository OWNER TO ${roles.owner}`);
-    await knex.raw(
-      `GRANT SELECT, INSERT, UPDATE, DELETE ON local_media_repository TO ${roles.writer}`,
-    );
-    await knex.raw(`GRANT SELECT ON local_media_repository TO ${roles.reader}`);
+    for (const table of STORAGE_SOURCE_TABLES) {
+      await knex.raw(`ALTER TABLE ${table} OWNER TO ${roles.owner}`);
+      await knex.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${roles.writer}`);
+      await knex.raw(`GRANT SELECT ON ${table} TO ${roles.reader}`);
+    }
   });
   afterAll(async () => {
     await database.close();
@@ -228,8 +236,19 @@ describe("the summary and PostgreSQL roles", () => {
         media_length: 40,
       });
       expect(await detectMediaUsageSummary(asReader)).toBe(true);
+      // The storage part's triggers work for the writer, and its tables are readable.
+      await insertRemoteMedia(asWriter, [
+        { media_origin: "w.example", media_id: "r1", created_ts: 5, media_length: 6 },
+      ]);
+      await asWriter("remote_media_cache").where("media_id", "r1").update({ media_length: 7 });
+      expect(
+        await asReader("sas_remote_origin_media").select("media_origin", "media_count"),
+      ).toEqual([{ media_origin: "w.example", media_count: "1" }]);
+      await asWriter("remote_media_cache").where("media_id", "r1").delete();
+      expect(await detectStorageSummary(asReader)).toBe(true);
       // A role that may not read the summary must not be told to use it.
       expect(await detectMediaUsageSummary(asStranger)).toBe(false);
+      expect(await detectStorageSummary(asStranger)).toBe(false);
       // Synapse's own role can take it away again.
       await uninstallMediaUsageSummary(asOwner);
       expect(await detectMediaUsageSummary(knex)).toBe(false);
@@ -245,7 +264,9 @@ describe("the summary and PostgreSQL roles", () => {
 
   test("a role that is neither the media table's owner nor a superuser is refused, and nothing is left behind", async () => {
     // Enough to lock the table and create the triggers, not to give the summary to its owner.
-    await knex.raw(`GRANT SELECT, UPDATE, TRIGGER ON local_media_repository TO ${roles.stranger}`);
+    for (const table of STORAGE_SOURCE_TABLES) {
+      await knex.raw(`GRANT SELECT, UPDATE, TRIGGER ON ${table} TO ${roles.stranger}`);
+    }
     await knex.raw(`GRANT CREATE ON SCHEMA public TO ${roles.stranger}`);
     const asStranger = connectAs(roles.stranger);
     try {
@@ -262,9 +283,9 @@ describe("the summary and PostgreSQL roles", () => {
       });
     } finally {
       await asStranger.destroy();
-      await knex.raw(
-        `REVOKE SELECT, UPDATE, TRIGGER ON local_media_repository FROM ${roles.stranger}`,
-      );
+      for (const table of STORAGE_SOURCE_TABLES) {
+        await knex.raw(`REVOKE SELECT, UPDATE, TRIGGER ON ${table} FROM ${roles.stranger}`);
+      }
       await knex.raw(`REVOKE CREATE ON SCHEMA public FROM ${roles.stranger}`);
     }
   });

@@ -16,6 +16,7 @@ import { runCliToEnd } from "../helpers/cli";
 import { openTestDatabase, type TestDatabase } from "../helpers/databases";
 import { catalogueListing, expectedSummaryRows, summaryRows } from "../helpers/media-usage";
 import { bulkInsert, summaryWritesOf } from "./bulk-statements";
+import { installOlderSummary } from "./older-summary";
 
 const ROW_LEVEL = [SUMMARY_TRIGGERS.delete, SUMMARY_TRIGGERS.insert, SUMMARY_TRIGGERS.update];
 
@@ -38,7 +39,7 @@ describe("a summary installed by an earlier version, on PostgreSQL", () => {
     database = await openTestDatabase("postgres");
     knex = database.knex;
     await insertMediaDataset(knex, randomMediaDataset({ seed: 31, users: 30 }));
-    await installMediaUsageSummary(knex);
+    await installOlderSummary(knex, "postgres");
     await useRowLevelTriggers(knex);
   });
   afterEach(() => database.close());
@@ -69,6 +70,8 @@ describe("a summary installed by an earlier version, on PostgreSQL", () => {
       users: rows.length,
       media: rows.reduce((sum, row) => sum + row.media_count, 0),
       upgradedTriggers: ROW_LEVEL,
+      userSummary: "upgraded",
+      storageSummary: "installed",
     });
     expect(await summaryRows(knex)).toEqual(rows);
     expect(await triggerForms(knex)).toEqual(
@@ -117,18 +120,20 @@ describe("a summary installed by an earlier version, on PostgreSQL", () => {
       `Triggers of an earlier version: ${ROW_LEVEL.join(", ")}.\n` +
         "They keep the summary exact, but a statement that changes many media of one user takes time quadratic in their number. " +
         "Run `summary install` to replace them in place.\n" +
-        "The per-user media summary matches local_media_repository.\n",
+        "The per-user media summary matches local_media_repository.\n" +
+        "The summary holds no storage figures (an earlier version installed it): run `summary install` to add them.\n",
     );
 
     const install = runCliToEnd(["summary", "install", "--database", location]);
     expect(install).toMatchObject({ status: 0, stderr: "" });
     expect(install.stdout).toMatch(
       new RegExp(
-        `^Upgraded the per-user media summary on .*: replaced ${ROW_LEVEL.join(", ")}; kept its \\d+ users, \\d+ media \\(\\d+\\.\\d s\\)\\.\\n$`,
+        `^Upgraded the per-user media summary on .*: replaced ${ROW_LEVEL.join(", ")}; kept its \\d+ users, \\d+ media \\(\\d+\\.\\d s\\)\\.\\nIt holds the storage endpoints' figures \\(overview, remote origins\\) too\\.\\n$`,
       ),
     );
     expect(runCliToEnd(["summary", "verify", "--database", location]).stdout).toBe(
-      "The per-user media summary matches local_media_repository.\n",
+      "The per-user media summary matches local_media_repository.\n" +
+        "The storage figures match the media tables.\n",
     );
   });
 });

@@ -1,0 +1,34 @@
+// Whether the storage endpoints read the summary or the media tables: the summary when its
+// storage part is installed whole, noticed on first use and looked for again every minute
+// (as the users' media store does); the media tables when it is not, or when it went away
+// since the last look (then a read of it fails, and the media tables answer instead).
+
+import type { Knex } from "knex";
+import { recoverably } from "../sql";
+import { detectStorageSummary } from "../summary/media-usage-summary";
+import { cachedFor, RECHECK_MS } from "./users-media-store";
+
+export interface StorageSummarySource {
+  /** `fromSummary()` when the summary is there (inside a savepoint), else `fromScan()`, both on `db`. */
+  read<T>(db: Knex, fromSummary: () => Promise<T>, fromScan: () => Promise<T>): Promise<T>;
+}
+
+export function createStorageSummarySource(): StorageSummarySource {
+  // A failed check (database down) is not a finding: the media tables are asked instead.
+  const present = cachedFor(RECHECK_MS, (db) =>
+    recoverably(db, () => detectStorageSummary(db)).catch(() => false),
+  );
+  return {
+    async read(db, fromSummary, fromScan) {
+      if (await present.get(db)) {
+        try {
+          return await recoverably(db, fromSummary);
+        } catch (error) {
+          // Uninstalled since the last check? Then the media tables answer; else it failed.
+          if (await present.refresh(db)) throw error;
+        }
+      }
+      return fromScan();
+    },
+  };
+}
