@@ -60,6 +60,9 @@ describe.each(DATABASE_VARIANTS)("largest media, every plan, on $name", (variant
     // A time window: a floor, and on SQLite a scan rather than the index.
     { from_ts: yearAgo, until_ts: monthAgo, limit: 10 },
     { source: "remote", from_ts: yearAgo, limit: 4, from: 2 },
+    // A window too narrow for the floor: read again without it.
+    { from_ts: now - 20_000, limit: 10 },
+    { source: "remote", from_ts: now - 20_000, until_ts: now, limit: 3 },
     // Owners of many media (a scan) and of few (the index; the floor excludes them all).
     { user_id: "@alice:test", limit: 10 },
     { source: "remote", origin: "matrix.org", limit: 10, from: 3 },
