@@ -67,9 +67,10 @@ export async function readLargestRows<Row>(
 /**
  * A time window without an owner: both the count and the page read the whole table, and in one
  * pass the count comes with the row IDs above the floor, the page then read from those alone.
- * PostgreSQL runs it in one process where the two statements run in parallel workers; measured
- * 1.5x faster at 1M rows, as fast at 10M. The window's share of the table is not known before the
- * count: the floor assumes 1/16, and a smaller window falls back to the two statements.
+ * PostgreSQL runs it in one process where the two statements run in parallel workers;
+ * measured 1.5x faster at 1M rows, as fast at 10M. The window's share of the table is not
+ * known before the count: the floor assumes 1/16, and a smaller window falls back to the two
+ * statements.
  */
 async function postgresOnePass<Row>(
   run: SqlRunner,
