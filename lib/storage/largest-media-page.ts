@@ -3,8 +3,8 @@
 // statistics; on SQLite a fixed sample of row IDs), keeps all but a few thousand rows out of
 // the sort. The floor only ever narrows which rows are sorted, never the answer: when fewer
 // rows than the page clear it, the page is read again without it. Where the page needs a scan
-// of the table anyway, SQLite counts in that same scan: one pass where a count and a sort
-// would need two.
+// of the table anyway, the count comes from that same scan (SQLite; PostgreSQL in a time
+// window): one pass where a count and a sort would need two.
 
 import type { SqlRunner, SqlValue } from "../sql";
 import { toInteger } from "../sql";
