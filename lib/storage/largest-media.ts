@@ -4,9 +4,10 @@
 
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
-import { knexRunner, toInteger, type SqlValue } from "../sql";
+import { knexRunner, type SqlValue } from "../sql";
 import type { LargestLocalMedia, LargestRemoteMedia, MediaSource } from "../storage-types";
 import { nullableInteger } from "./remote-origins";
+import { readLargestRows } from "./largest-media-page";
 import { inSnapshot } from "./users-media";
 
 export interface LargestMediaFilter {
@@ -84,44 +85,39 @@ export async function readLargestMedia(
   const bindings: SqlValue[] = [];
   const owner = filter.source === "local" ? filter.userId : filter.origin;
   if (owner !== undefined) {
-    conditions.push(`m.${source.owner} = ?`);
+    conditions.push(`${source.owner} = ?`);
     bindings.push(owner);
   }
   if (filter.fromTs > 0) {
-    conditions.push("m.created_ts >= ?");
+    conditions.push("created_ts >= ?");
     bindings.push(filter.fromTs);
   }
   if (filter.untilTs !== undefined) {
-    conditions.push("m.created_ts <= ?");
+    conditions.push("created_ts <= ?");
     bindings.push(filter.untilTs);
   }
-  // Nothing but the filters: the count is then an index-only scan of users_have_local_media
-  // (or of the unique index on the origin), never a read of the rows themselves.
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   const sql = dialectSql[dialect];
-  const order = [
-    `m.media_length ${sql.largestFirst}`,
-    ...(source.ownerFirst ? [`m.${source.owner} ${sql.textNullsLast}`] : []),
-    `m.media_id ${sql.text}`,
-  ].join(", ");
-  // The count and the page as two statements in one snapshot: alone, SQLite counts a whole
-  // table from its pages without decoding a row, measured 10x faster than inside a join.
-  const { total, rows } = await inSnapshot(db, dialect, async (trx) => {
-    const run = knexRunner(trx, dialect);
-    const [counted] = await run.rows<{ total: Count }>(
-      `SELECT COUNT(*) AS total FROM ${source.table} AS m ${where}`,
+  const order = (alias: string): string =>
+    [
+      `${alias}.media_length ${sql.largestFirst}`,
+      ...(source.ownerFirst ? [`${alias}.${source.owner} ${sql.textNullsLast}`] : []),
+      `${alias}.media_id ${sql.text}`,
+    ].join(", ");
+  // The count and the page in one snapshot. Nothing but the filters in the count: it is then
+  // an index-only scan of users_have_local_media (or of the unique index on the origin).
+  const { total, rows } = await inSnapshot(db, dialect, (trx) =>
+    readLargestRows<MediaRow>(knexRunner(trx, dialect), {
+      table: source.table,
+      columns: `m.media_id, m.${source.owner} AS owner, m.media_type, m.media_length,
+                m.created_ts, m.last_access_ts, m.quarantined_by`,
+      conditions,
       bindings,
-    );
-    const page = await run.rows<MediaRow>(
-      `SELECT m.media_id, m.${source.owner} AS owner, m.media_type, m.media_length,
-              m.created_ts, m.last_access_ts, m.quarantined_by
-         FROM ${source.table} AS m ${where}
-        ORDER BY ${order}
-        LIMIT ? OFFSET ?`,
-      [...bindings, filter.limit, filter.from],
-    );
-    return { total: toInteger(counted?.total), rows: page };
-  });
+      ownerColumn: owner === undefined ? undefined : source.owner,
+      order,
+      from: filter.from,
+      limit: filter.limit,
+    }),
+  );
   const media: Array<LargestLocalMedia | LargestRemoteMedia> = [];
   for (const row of rows) {
     const listed = {

@@ -92,6 +92,8 @@ interface DialectSql {
   monthBucket(boundaries: readonly number[], bindings: SqlValue[]): string;
   /** Text compared by bytes, whatever the database's collation. */
   byteOrder: string;
+  /** Keeps the month's expression in its subquery, where the planner does not look into it. */
+  fence: string;
 }
 
 const dialectSql: Record<Dialect, DialectSql> = {
@@ -102,6 +104,11 @@ const dialectSql: Record<Dialect, DialectSql> = {
       return "width_bucket(m.created_ts, ?::bigint[])";
     },
     byteOrder: ' COLLATE "C"',
+    // Seen through, the bucket counts as many groups as created_ts has values: at 20M rows the
+    // planner then sorts every row to group them, on disk, rather than hash the few hundred
+    // (type, month) cells. The whole overview at 10M local media went from 1.44x the admin's
+    // SQL to 2.7x.
+    fence: " OFFSET 0",
   },
   sqlite: {
     // SQLite has no width_bucket: the same binary search spelled as nested CASEs, a handful
@@ -120,6 +127,8 @@ const dialectSql: Record<Dialect, DialectSql> = {
     },
     // SQLite's default collation (BINARY) is byte order already.
     byteOrder: "",
+    // SQLite groups by sorting whatever it estimates.
+    fence: "",
   },
 };
 
@@ -153,8 +162,10 @@ export async function readMediaBreakdown(
   // The cells are few (content types × months) and read three times: computed once.
   const statement = `
     WITH cells AS MATERIALIZED (
-      SELECT m.media_type, ${bucket} AS month, ${aggregates(source).join(", ")}
-        FROM ${TABLES[source].media} AS m
+      SELECT m.media_type, m.month, ${aggregates(source).join(", ")}
+        FROM (SELECT m.media_type, m.media_length, m.quarantined_by,
+                     ${TABLES[source].urlCache ? "m.url_cache, " : ""}${bucket} AS month
+                FROM ${TABLES[source].media} AS m${sql.fence}) AS m
        GROUP BY 1, 2
     )
     SELECT 'all' AS part, CAST(NULL AS TEXT) AS media_type, CAST(NULL AS INTEGER) AS month,

@@ -1,28 +1,10 @@
 // The largest media, local and remote, against the oracle on every database variant: filters by
 // uploader, origin and time, paging, unknown lengths last and ties in a stable order.
 
-import Ajv from "ajv";
-import type { Knex } from "knex";
-import request from "supertest";
-import { insertStorageDataset, randomStorageDataset, STANDARD_TOKENS } from "../../fixtures";
-import { largestMediaResponseSchema } from "../../lib/storage-responses";
-import type { LargestMediaResponse } from "../../lib/storage-types";
-import { createTestApp } from "../helpers/app";
+import { insertStorageDataset, randomStorageDataset } from "../../fixtures";
 import { DATABASE_VARIANTS, useTestDatabase } from "../helpers/databases";
-import { LARGEST_MEDIA } from "../helpers/paths";
+import { largest } from "../helpers/largest-media-request";
 import { expectedLargestMedia, type LargestQuery } from "../helpers/storage-oracle";
-
-const validBody = new Ajv({ strict: false }).compile(largestMediaResponseSchema);
-
-async function largest(knex: Knex, query: LargestQuery): Promise<LargestMediaResponse> {
-  const res = await request(createTestApp({ knex }))
-    .get(LARGEST_MEDIA)
-    .query(query)
-    .set("Authorization", `Bearer ${STANDARD_TOKENS.admin}`);
-  expect({ query, status: res.status }).toEqual({ query, status: 200 });
-  expect(validBody(res.body)).toBe(true);
-  return res.body as LargestMediaResponse;
-}
 
 describe.each(DATABASE_VARIANTS)("largest media on $name", (variant) => {
   const now = Date.now();
