@@ -6,7 +6,7 @@
 import type { Knex } from "knex";
 import { recoverably } from "../sql";
 import { detectStorageSummary } from "../summary/media-usage-summary";
-import { cachedFor, RECHECK_MS } from "./users-media-store";
+import { cachedFor, lookUpSummary, RECHECK_MS } from "./users-media-store";
 
 export interface StorageSummarySource {
   /** `fromSummary()` when the summary is there (inside a savepoint), else `fromScan()`, both on `db`. */
@@ -14,10 +14,7 @@ export interface StorageSummarySource {
 }
 
 export function createStorageSummarySource(): StorageSummarySource {
-  // A failed check (database down) is not a finding: the media tables are asked instead.
-  const present = cachedFor(RECHECK_MS, (db) =>
-    recoverably(db, () => detectStorageSummary(db)).catch(() => false),
-  );
+  const present = cachedFor(RECHECK_MS, (db) => lookUpSummary(db, () => detectStorageSummary(db)));
   return {
     async read(db, fromSummary, fromScan) {
       if (await present.get(db)) {

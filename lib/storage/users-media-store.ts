@@ -7,6 +7,7 @@ import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
 import { inReadSnapshot, recoverably } from "../sql";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
+import { transientCause } from "../execution/transient";
 import { probeMediaSchema, type MediaSchema } from "./media-schema";
 import {
   hasTimeWindow,
@@ -42,9 +43,8 @@ const SEARCH_CANDIDATE_MAX = 2000;
 /** The store of one database; what it learns of that database is kept across calls. */
 export function createUsersMediaStore(dialect: Dialect): UsersMediaStore {
   const schema = cachedFor(RECHECK_MS, (db) => probeMediaSchema(db, dialect));
-  // A failed check (database down) is not a finding: the media table is asked instead.
   const summary = cachedFor(RECHECK_MS, (db) =>
-    recoverably(db, () => detectMediaUsageSummary(db)).catch(() => false),
+    lookUpSummary(db, () => detectMediaUsageSummary(db)),
   );
 
   return {
@@ -105,6 +105,21 @@ export async function pageFromMedia(
     });
   }
   return query.run(db, query.aggregateStatement("search-per-row"));
+}
+
+/**
+ * Whether a summary is installed, as `detect` finds it. A check that fails for a reason of its
+ * own (a catalogue the role may not read) finds none, and the media tables answer; one that
+ * failed because the database went away (a restart, a failover) found nothing out: it fails,
+ * so that no answer is kept, and the request's retry looks again.
+ */
+export async function lookUpSummary(db: Knex, detect: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await recoverably(db, detect);
+  } catch (error) {
+    if (transientCause(error) !== undefined) throw error;
+    return false;
+  }
 }
 
 /**

@@ -8,10 +8,10 @@ import { Admission } from "../../lib/execution/admission";
 import { inRequestScope } from "../../lib/execution/scope";
 import { transientCause } from "../../lib/execution/transient";
 import { recoverably } from "../../lib/sql";
-import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import knexFactory, { type Knex } from "knex";
 import { openPostgres } from "../../fixtures";
 import { recordingLogger } from "../helpers/app";
+import { isStatement, startClosingProxy } from "../helpers/tcp-proxy";
 import { postgresServerUrl } from "../helpers/databases";
 
 /** Runs `work` in a request scope on PostgreSQL, with its backend terminated after 300 ms. */
@@ -84,45 +84,10 @@ test("a statement after the session was ended while idle in the transaction fail
   expect(transientCause(failure)).toMatchObject({ name: "connection-lost", retry: true });
 });
 
-/**
- * A proxy to PostgreSQL that lets a session start and closes it at the first statement the
- * client sends: the BEGIN of a transaction knex has already handed out.
- */
-async function proxyClosingAtFirstStatement(
-  target: URL,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.once("close", () => sockets.delete(socket));
-    }
-    client.on("data", (chunk: Buffer) => {
-      // 'Q' (a simple query) or 'P' (parse): the session has started and a statement comes.
-      if (chunk[0] === 0x51 || chunk[0] === 0x50) {
-        client.destroy();
-        upstream.destroy();
-      } else upstream.write(chunk);
-    });
-    upstream.pipe(client);
-  });
-  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((server.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((closed) => server.close(closed));
-    },
-  };
-}
-
 test("a transaction whose BEGIN failed after knex handed it out fails as a lost connection, not as knex's 'already complete'", async () => {
-  const proxy = await proxyClosingAtFirstStatement(new URL(postgresServerUrl()));
+  // The session starts, and is closed at the first statement: the BEGIN of a transaction knex
+  // has already handed out.
+  const proxy = await startClosingProxy(new URL(postgresServerUrl()), isStatement);
   // A known version: knex would otherwise ask the server for it first.
   const db = knexFactory({
     client: "pg",
