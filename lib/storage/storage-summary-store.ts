@@ -6,7 +6,7 @@
 import type { Knex } from "knex";
 import { recoverably } from "../sql";
 import { detectStorageSummary } from "../summary/media-usage-summary";
-import { cachedFor, lookUpSummary, RECHECK_MS } from "./users-media-store";
+import { createSummaryLookup } from "./summary-lookup";
 
 export interface StorageSummarySource {
   /** `fromSummary()` when the summary is there (inside a savepoint), else `fromScan()`, both on `db`. */
@@ -14,15 +14,15 @@ export interface StorageSummarySource {
 }
 
 export function createStorageSummarySource(): StorageSummarySource {
-  const present = cachedFor(RECHECK_MS, (db) => lookUpSummary(db, () => detectStorageSummary(db)));
+  const summary = createSummaryLookup(detectStorageSummary);
   return {
     async read(db, fromSummary, fromScan) {
-      if (await present.get(db)) {
+      if (await summary.present(db)) {
         try {
           return await recoverably(db, fromSummary);
         } catch (error) {
           // Uninstalled since the last check? Then the media tables answer; else it failed.
-          if (await present.refresh(db)) throw error;
+          if (await summary.recheck(db)) throw error;
         }
       }
       return fromScan();

@@ -6,8 +6,8 @@
 import type { Knex } from "knex";
 import type { Dialect } from "../dialect";
 import { inReadSnapshot, recoverably } from "../sql";
+import { cachedFor, createSummaryLookup, RECHECK_MS } from "./summary-lookup";
 import { detectMediaUsageSummary, MEDIA_USAGE_SUMMARY_TABLE } from "../summary/media-usage-summary";
-import { transientCause } from "../execution/transient";
 import { probeMediaSchema, type MediaSchema } from "./media-schema";
 import {
   hasTimeWindow,
@@ -23,13 +23,6 @@ export interface UsersMediaStore {
 }
 
 /**
- * How long what was learnt about the database (its schema, its indexes, whether the summary is
- * there) is trusted before it is looked at again: an index or a summary added later is used
- * within a minute, without a restart.
- */
-export const RECHECK_MS = 60_000;
-
-/**
  * Up to this page size, the first-page shape aggregates only the page's users; beyond it,
  * aggregating everything once is cheaper than that many index walks.
  */
@@ -43,15 +36,13 @@ const SEARCH_CANDIDATE_MAX = 2000;
 /** The store of one database; what it learns of that database is kept across calls. */
 export function createUsersMediaStore(dialect: Dialect): UsersMediaStore {
   const schema = cachedFor(RECHECK_MS, (db) => probeMediaSchema(db, dialect));
-  const summary = cachedFor(RECHECK_MS, (db) =>
-    lookUpSummary(db, () => detectMediaUsageSummary(db)),
-  );
+  const summary = createSummaryLookup(detectMediaUsageSummary);
 
   return {
     async page(db, filter, reading = {}) {
       const current = await schema.get(db);
       // The summary has no timestamps: time windows always read the media table.
-      if (!hasTimeWindow(filter) && (await summary.get(db))) {
+      if (!hasTimeWindow(filter) && (await summary.present(db))) {
         const query = new UsersMediaQuery(dialect, current, filter, reading);
         try {
           return await recoverably(db, () =>
@@ -59,7 +50,7 @@ export function createUsersMediaStore(dialect: Dialect): UsersMediaStore {
           );
         } catch (error) {
           // Uninstalled since the last check? Then the media table answers; else it failed.
-          if (await summary.refresh(db)) throw error;
+          if (await summary.recheck(db)) throw error;
         }
       }
       return pageFromMedia(db, dialect, current, filter, reading);
@@ -105,56 +96,4 @@ export async function pageFromMedia(
     });
   }
   return query.run(db, query.aggregateStatement("search-per-row"));
-}
-
-/**
- * Whether a summary is installed, as `detect` finds it. A check that fails for a reason of its
- * own (a catalogue the role may not read) finds none, and the media tables answer; one that
- * failed because the database went away (a restart, a failover) found nothing out: it fails,
- * so that no answer is kept, and the request's retry looks again.
- */
-export async function lookUpSummary(db: Knex, detect: () => Promise<boolean>): Promise<boolean> {
-  try {
-    return await recoverably(db, detect);
-  } catch (error) {
-    if (transientCause(error) !== undefined) throw error;
-    return false;
-  }
-}
-
-/**
- * A value worked out on first use and again once it is older than `maxAgeMs`, lazily, on the
- * next call (a timer would keep the host's process alive), on the knex of the call that needs
- * it. A failure is not kept: the next call tries again. `refresh(db)` works it out anew at
- * once, whatever is under way.
- */
-export function cachedFor<T>(
-  maxAgeMs: number,
-  compute: (db: Knex) => Promise<T>,
-): { get(db: Knex): Promise<T>; refresh(db: Knex): Promise<T> } {
-  let current: { value: Promise<T>; at: number; db: Knex } | undefined;
-  const refresh = (db: Knex): Promise<T> => {
-    const value = compute(db);
-    const entry = { value, at: Date.now(), db };
-    current = entry;
-    value.catch(() => {
-      if (current === entry) current = undefined;
-    });
-    return value;
-  };
-  return {
-    async get(db) {
-      const entry = current;
-      if (entry === undefined || Date.now() - entry.at >= maxAgeMs) return refresh(db);
-      try {
-        return await entry.value;
-      } catch (error) {
-        // Worked out in another request's transaction, which may have been stopped because
-        // its client left: that says nothing of this request. Work it out here.
-        if (entry.db === db) throw error;
-        return refresh(db);
-      }
-    },
-    refresh,
-  };
 }

@@ -7,7 +7,7 @@ import {
   installMediaUsageSummary,
   uninstallMediaUsageSummary,
 } from "../../lib/summary/media-usage-summary";
-import { RECHECK_MS } from "../../lib/storage/users-media-store";
+import { RECHECK_MS } from "../../lib/storage/summary-lookup";
 import { createTestApp, USERS_MEDIA } from "../helpers/app";
 import { DATABASE_KINDS, useTestDatabase } from "../helpers/databases";
 import { expectedUsersMedia } from "../helpers/oracle";

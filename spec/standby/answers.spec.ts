@@ -11,7 +11,7 @@ import {
   randomMediaDataset,
   STANDARD_TOKENS,
 } from "../../fixtures";
-import { RECHECK_MS } from "../../lib/storage/users-media-store";
+import { RECHECK_MS } from "../../lib/storage/summary-lookup";
 import {
   installMediaUsageSummary,
   uninstallMediaUsageSummary,

@@ -10,6 +10,11 @@ import { insertStorageDataset, randomStorageDataset, STANDARD_TOKENS } from "../
 import { installMediaUsageSummary } from "../../lib";
 import type { StorageOverview } from "../../lib/storage-types";
 import type { UsersMediaResponse } from "../../lib/types";
+import { ClientGoneError } from "../../lib/errors";
+import {
+  createStorageSummarySource,
+  type StorageSummarySource,
+} from "../../lib/storage/storage-summary-store";
 import { createTestApp } from "../helpers/app";
 import { openTestDatabase, type TestDatabase } from "../helpers/databases";
 import { STORAGE_OVERVIEW, USERS_MEDIA } from "../helpers/paths";
@@ -94,4 +99,61 @@ test("the users' media endpoint still reads the summary after its lookup lost it
   } finally {
     await router.close();
   }
+});
+
+describe("a lookup that failed with the request is not kept", () => {
+  const read = (source: StorageSummarySource, trx: Knex.Transaction) =>
+    source.read(
+      trx,
+      async () => "summary",
+      async () => "scan",
+    );
+
+  test("refused because the client left: the next request reads the summary", async () => {
+    const source = createStorageSummarySource();
+    const gone = await database.knex.transaction();
+    // What the request scope does once its client has left: every statement is refused.
+    gone.on("query", () => {
+      throw new ClientGoneError();
+    });
+    try {
+      await expect(read(source, gone)).rejects.toBeInstanceOf(ClientGoneError);
+    } finally {
+      gone.removeAllListeners("query");
+      await gone.rollback().catch(() => undefined);
+    }
+    const next = await database.knex.transaction();
+    try {
+      expect(await read(source, next)).toBe("summary");
+    } finally {
+      await next.rollback();
+    }
+  });
+
+  test("cancelled by the statement timeout: the next request reads the summary", async () => {
+    const source = createStorageSummarySource();
+    const slow = await database.knex.transaction();
+    await slow.raw("SET LOCAL statement_timeout = '1ms'");
+    // The summary's read is cancelled, and so is the look that follows it.
+    try {
+      await expect(
+        source.read(
+          slow,
+          async () => {
+            await slow.raw("SELECT pg_sleep(0.05)");
+            return "summary";
+          },
+          async () => "scan",
+        ),
+      ).rejects.toMatchObject({ code: "57014" });
+    } finally {
+      await slow.rollback().catch(() => undefined);
+    }
+    const next = await database.knex.transaction();
+    try {
+      expect(await read(source, next)).toBe("summary");
+    } finally {
+      await next.rollback();
+    }
+  });
 });
