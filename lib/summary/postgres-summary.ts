@@ -91,7 +91,7 @@ const STATE_SQL = `
          (SELECT has_table_privilege(r.oid, 'SELECT') FROM pg_class r
            WHERE r.relnamespace = m.relnamespace AND r.relname = ? AND r.relkind = 'r') AS table_readable,
          ARRAY(SELECT t.tgname::text FROM pg_trigger t
-                WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[]) AND t.tgenabled <> 'D') AS enabled_triggers,
+                WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[]) AND t.tgenabled IN ('O', 'A')) AS enabled_triggers,
          ARRAY(SELECT t.tgname::text FROM pg_trigger t
                 WHERE t.tgrelid = m.oid AND t.tgname = ANY(?::text[])) AS triggers,
          ARRAY(SELECT p.proname::text FROM pg_proc p

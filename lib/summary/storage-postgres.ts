@@ -58,7 +58,7 @@ export async function inspectPostgresStorage(
             (SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid, ns
               WHERE c.relnamespace = ns.oid AND c.relname = ?) AS index_valid,
             ARRAY(SELECT t.tgname::text FROM pg_trigger t JOIN sources s ON s.oid = t.tgrelid
-                   WHERE t.tgname = ANY(?::text[]) AND t.tgenabled <> 'D') AS enabled_triggers,
+                   WHERE t.tgname = ANY(?::text[]) AND t.tgenabled IN ('O', 'A')) AS enabled_triggers,
             (SELECT json_agg(json_build_object('name', t.tgname, 'table', s.relname))
                FROM pg_trigger t JOIN sources s ON s.oid = t.tgrelid
               WHERE t.tgname = ANY(?::text[])) AS triggers,
