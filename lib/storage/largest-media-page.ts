@@ -86,6 +86,8 @@ async function postgresOnePass<Row>(
   if (floor === undefined) return undefined;
   const where = filters(query, undefined, "m");
   const rows = await run.rows<{ sas_total: number | string; media_id: string | null }>(
+    // The outer query has no ORDER BY of its own: it joins the one row of `pass` to the page,
+    // and a nested loop over one outer row keeps the LATERAL subquery's order.
     `WITH pass AS (
        SELECT COUNT(*) AS total, array_agg(m.ctid) FILTER (WHERE m.media_length >= ?) AS ids
          FROM ${query.table} AS m ${where.sql}
