@@ -5,13 +5,12 @@
 //   [--database postgres://server] [--runs 7] [--seed 1] [--shapes largest,origins]
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import express from "express";
 import type { Knex } from "knex";
 import type { EmbeddedPostgresServer } from "../fixtures";
-import { createStatisticsRouter, silentLogger, synapseAccessTokenAuth } from "../lib";
+import { listenRouter } from "./bench-router";
+import { median, timeMs } from "./measure";
 import { calendarMonthsUntil } from "../lib/storage/calendar-months";
 import {
   largestStatements,
@@ -93,20 +92,6 @@ function shapes(dialect: BenchDialect, scale: StorageScale, seed: number): Shape
   ];
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
 interface ShapeResult {
   shape: string;
   oursMs: number;
@@ -117,23 +102,6 @@ interface ShapeResult {
   adminRuns: number[];
 }
 
-async function listen(db: Knex): Promise<{ server: Server; base: string }> {
-  const app = express();
-  app.use(
-    "/_synapse/admin",
-    createStatisticsRouter({
-      knex: db,
-      authCheck: synapseAccessTokenAuth(db),
-      logger: silentLogger,
-    }),
-  );
-  const server: Server = await new Promise((ready) => {
-    const listening = app.listen(0, "127.0.0.1", () => ready(listening));
-  });
-  const port = (server.address() as { port: number }).port;
-  return { server, base: `http://127.0.0.1:${port}${PREFIX}` };
-}
-
 async function benchDatabase(
   db: Knex,
   dialect: BenchDialect,
@@ -142,7 +110,7 @@ async function benchDatabase(
   runs: number,
   only: string[],
 ): Promise<ShapeResult[]> {
-  const { server, base } = await listen(db);
+  const { server, base } = await listenRouter(db, PREFIX.slice("/_synapse/admin".length));
   const results: ShapeResult[] = [];
   try {
     for (const shape of shapes(dialect, scale, seed).filter(
@@ -166,11 +134,11 @@ async function benchDatabase(
       for (let run = 0; run < runs; run++) {
         // Alternately first: neither side always finds the cache the other left.
         if (run % 2 === 0) {
-          oursRuns.push(await time(ours));
-          adminRuns.push(await time(admin));
+          oursRuns.push(await timeMs(ours));
+          adminRuns.push(await timeMs(admin));
         } else {
-          adminRuns.push(await time(admin));
-          oursRuns.push(await time(ours));
+          adminRuns.push(await timeMs(admin));
+          oursRuns.push(await timeMs(ours));
         }
       }
       const result: ShapeResult = {

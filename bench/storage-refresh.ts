@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { EmbeddedPostgresServer } from "../fixtures";
 import { readStorageFigures } from "../lib/storage/storage-figures";
+import { median } from "./measure";
 import {
   ensureStorageDataset,
   openStorageDatabase,
@@ -15,11 +16,6 @@ import {
 } from "./storage-database";
 
 const RESULTS = resolve(__dirname, "../../bench-results");
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -6,19 +6,11 @@
 //   [--shapes window,search]   (only the request shapes whose names contain one of these)
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import express from "express";
 import type { Knex } from "knex";
 import { openSqlite, type EmbeddedPostgresServer } from "../fixtures";
-import {
-  createStatisticsRouter,
-  installMediaUsageSummary,
-  silentLogger,
-  synapseAccessTokenAuth,
-  uninstallMediaUsageSummary,
-} from "../lib";
+import { installMediaUsageSummary, uninstallMediaUsageSummary } from "../lib";
 import {
   BENCH_ADMIN_TOKEN,
   BENCH_END_TS,
@@ -27,6 +19,8 @@ import {
   SCALES,
   type Scale,
 } from "./media-database";
+import { listenRouter } from "./bench-router";
+import { median, timeMs } from "./measure";
 import { openBenchPostgres } from "./postgres";
 import { runSynapseStatements, type BaselineQuery } from "./synapse-baseline";
 
@@ -76,20 +70,6 @@ function toSearchParams(query: BaselineQuery): string {
   return params.toString();
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
 interface ShapeResult {
   shape: string;
   packageMs: number;
@@ -107,25 +87,13 @@ async function benchDatabase(
   runs: number,
   only: string[],
 ): Promise<ShapeResult[]> {
-  const app = express();
-  app.use(
-    "/_synapse/admin",
-    createStatisticsRouter({
-      knex: db,
-      authCheck: synapseAccessTokenAuth(db),
-      logger: silentLogger,
-    }),
-  );
-  const server: Server = await new Promise((ready) => {
-    const listening = app.listen(0, "127.0.0.1", () => ready(listening));
-  });
-  const port = (server.address() as { port: number }).port;
+  const { server, base } = await listenRouter(db, "/v1/statistics/users/media");
   const results: ShapeResult[] = [];
   try {
     for (const shape of shapes(scale).filter(
       (candidate) => only.length === 0 || only.some((part) => candidate.name.includes(part)),
     )) {
-      const url = `http://127.0.0.1:${port}/_synapse/admin/v1/statistics/users/media?${toSearchParams(shape.query)}`;
+      const url = `${base}?${toSearchParams(shape.query)}`;
       let total = 0;
       const viaPackage = async () => {
         const res = await fetch(url, { headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
@@ -140,8 +108,8 @@ async function benchDatabase(
       const packageRuns: number[] = [];
       const synapseRuns: number[] = [];
       for (let run = 0; run < runs; run++) {
-        packageRuns.push(await time(viaPackage));
-        synapseRuns.push(await time(viaSynapse));
+        packageRuns.push(await timeMs(viaPackage));
+        synapseRuns.push(await timeMs(viaSynapse));
       }
       const result = {
         shape: shape.name,
