@@ -18,6 +18,7 @@ import {
   REALISTIC_END_TS,
   type EmbeddedPostgresServer,
 } from "../fixtures";
+import { REMOTE_TYPES } from "../fixtures/realistic-storage";
 import { BENCH_ADMIN_TOKEN } from "./media-database";
 import { openBenchPostgres } from "./postgres";
 
@@ -293,18 +294,8 @@ function mediaId(n: string, seed: number, k: number): string {
 /** The row number a mediaId carries. */
 const NUMBER_OF_ID = "(CAST(substr(m.media_id, 3, 10) AS BIGINT) - 1000000000)";
 
-const TYPES: ReadonlyArray<readonly [string, number]> = [
-  ["image/jpeg", 0.34],
-  ["image/png", 0.2],
-  ["video/mp4", 0.1],
-  ["image/gif", 0.08],
-  ["image/webp", 0.07],
-  ["application/pdf", 0.05],
-  ["audio/ogg", 0.05],
-  ["application/octet-stream", 0.04],
-  ["text/plain", 0.04],
-  ["video/webm", 0.03],
-];
+// The fixtures' shares of content types, so that both data sets look alike.
+const TYPES = REMOTE_TYPES;
 
 function contentType(n: string, seed: number, k: number): string {
   let bound = 0;
